@@ -1,0 +1,183 @@
+//! The gate in front of `/api/v1`: body size limit, authentication, plan check and rate
+//! limiting, with the `X-RateLimit-*` headers on every response — errors included.
+
+use otoq_core::Context;
+use otoq_core::api_keys::{self, AuthedKey};
+use otoq_core::ratelimit::{Decision, unix_now};
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+use crate::error::{self, ApiError};
+
+/// Paths under `/api/v1` that need no key (the documentation).
+const PUBLIC: [&str; 2] = ["/api/v1/openapi.json", "/api/v1/docs.md"];
+
+/// Wraps the `/api/v1` routes.
+pub struct Gate<E> {
+    pub inner: E,
+    pub ctx: Context,
+}
+
+enum Caller {
+    Key(AuthedKey),
+    Anonymous { reason: &'static str },
+}
+
+fn bearer(req: &Request) -> Result<Option<&str>, &'static str> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| "the Authorization header is not valid text")?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or("the Authorization header must be `Bearer <api key>`")?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err("the Authorization header must be `Bearer <api key>`");
+    }
+    Ok(Some(token.trim()))
+}
+
+fn client_ip(req: &Request) -> String {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn set_rate_headers(resp: &mut Response, d: &Decision) {
+    let h = resp.headers_mut();
+    h.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
+    h.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
+    h.insert("x-ratelimit-reset", HeaderValue::from(d.reset_at));
+}
+
+impl<E: Endpoint> Gate<E> {
+    async fn identify(&self, req: &Request) -> Result<Caller, ApiError> {
+        let token = match bearer(req) {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                return Ok(Caller::Anonymous {
+                    reason: "missing API key: send `Authorization: Bearer otoq_...`",
+                });
+            }
+            Err(reason) => return Ok(Caller::Anonymous { reason }),
+        };
+        if !api_keys::is_well_formed(token) {
+            return Ok(Caller::Anonymous {
+                reason: "malformed API key: keys look like otoq_ followed by 43 letters and digits",
+            });
+        }
+        match api_keys::authenticate(&self.ctx.db, &self.ctx.keys, token).await? {
+            Some(key) => Ok(Caller::Key(key)),
+            None => Ok(Caller::Anonymous {
+                reason: "invalid API key: it is unknown or has been revoked",
+            }),
+        }
+    }
+
+    async fn admit(&self, req: &mut Request) -> Result<Decision, (Option<Decision>, Response)> {
+        let limits = &self.ctx.config.rate_limits;
+        let caller = self
+            .identify(req)
+            .await
+            .map_err(|e| (None, e.into_response()))?;
+        let public = PUBLIC.contains(&req.original_uri().path());
+        let (bucket, limit) = match &caller {
+            Caller::Key(k) if k.plan.has_api_access() => {
+                (format!("key:{}", k.key_id), limits.for_plan(k.plan))
+            }
+            _ => (format!("ip:{}", client_ip(req)), limits.anonymous),
+        };
+        let decision = self.ctx.limiter.hit(&bucket, limit, limits.window).await;
+        if !decision.allowed {
+            return Err((
+                Some(decision),
+                ApiError::rate_limited(decision.retry_after(unix_now())).into_response(),
+            ));
+        }
+        match caller {
+            Caller::Key(k) if !k.plan.has_api_access() && !public => Err((
+                Some(decision),
+                ApiError::forbidden(format!(
+                    "the {} plan does not include API access: upgrade to Pro or Enterprise",
+                    k.plan
+                ))
+                .into_response(),
+            )),
+            Caller::Key(k) => {
+                req.set_data(k);
+                Ok(decision)
+            }
+            Caller::Anonymous { .. } if public => Ok(decision),
+            Caller::Anonymous { reason } => Err((
+                Some(decision),
+                ApiError::unauthorized(reason).into_response(),
+            )),
+        }
+    }
+
+    /// Buffers a body that has no `Content-Length`, refusing it past the limit.
+    async fn limit_body(&self, req: &mut Request) -> Result<(), Response> {
+        let max = self.ctx.config.max_body_bytes;
+        let too_large = || {
+            error::json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body is over the {max}-byte limit"),
+            )
+        };
+        if let Some(len) = req.headers().get(header::CONTENT_LENGTH) {
+            let len: u64 = len
+                .to_str()
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(u64::MAX);
+            return if len > max as u64 {
+                Err(too_large())
+            } else {
+                Ok(())
+            };
+        }
+        if req.headers().contains_key(header::TRANSFER_ENCODING) {
+            match req.take_body().into_bytes_limit(max).await {
+                Ok(bytes) => req.set_body(bytes),
+                Err(poem::error::ReadBodyError::PayloadTooLarge) => return Err(too_large()),
+                Err(e) => {
+                    return Err(error::json_error(
+                        StatusCode::BAD_REQUEST,
+                        "validation_error",
+                        format!("cannot read the request body: {e}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<E: Endpoint> Endpoint for Gate<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let (decision, mut resp) = match self.admit(&mut req).await {
+            Err((decision, resp)) => (decision, resp),
+            Ok(decision) => {
+                let resp = match self.limit_body(&mut req).await {
+                    Err(resp) => resp,
+                    Ok(()) => match self.inner.call(req).await {
+                        Ok(r) => r.into_response(),
+                        Err(e) => error::to_response(e),
+                    },
+                };
+                (Some(decision), resp)
+            }
+        };
+        if let Some(d) = decision {
+            set_rate_headers(&mut resp, &d);
+        }
+        Ok(resp)
+    }
+}

@@ -1,0 +1,303 @@
+//! `/agents`: list, create, read, update and delete agents.
+
+use chrono::{DateTime, Utc};
+use otoq_core::Context;
+use otoq_core::agents::{self, AgentPatch, NewAgent, Patch};
+use otoq_entities::agents::Model;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use uuid::Uuid;
+
+use super::Tag;
+use crate::envelope::{self, Page};
+use crate::error::ApiError;
+use crate::security::ApiKey;
+
+/// How the agent speaks.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum Personality {
+    Professional,
+    Friendly,
+    Casual,
+    Formal,
+}
+
+impl Personality {
+    fn as_str(self) -> &'static str {
+        match self {
+            Personality::Professional => "professional",
+            Personality::Friendly => "friendly",
+            Personality::Casual => "casual",
+            Personality::Formal => "formal",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "friendly" => Personality::Friendly,
+            "casual" => Personality::Casual,
+            "formal" => Personality::Formal,
+            _ => Personality::Professional,
+        }
+    }
+}
+
+/// An AI agent.
+#[derive(Object)]
+pub struct Agent {
+    pub id: Uuid,
+    /// Identifier used by the chat widget; safe to publish.
+    pub public_id: String,
+    pub name: String,
+    pub personality: Personality,
+    /// Extra instructions for the agent.
+    pub system_prompt: Option<String>,
+    /// Language the agent always answers in (a tag such as `en`); unset: the visitor's.
+    pub language: Option<String>,
+    /// First message of every conversation.
+    pub welcome_message: Option<String>,
+    /// Brand colour of the widget, `#rrggbb`.
+    pub primary_color: String,
+    /// Inactive agents do not answer.
+    pub is_active: bool,
+    /// Origins allowed to embed the widget; empty allows every origin.
+    pub allowed_origins: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Model> for Agent {
+    fn from(m: Model) -> Self {
+        Agent {
+            id: m.id,
+            public_id: m.public_id,
+            name: m.name,
+            personality: Personality::parse(&m.personality),
+            system_prompt: m.system_prompt,
+            language: m.language,
+            welcome_message: m.welcome_message,
+            primary_color: m.primary_color,
+            is_active: m.is_active,
+            allowed_origins: serde_json::from_value(m.allowed_origins).unwrap_or_default(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+// Schema constraints mirror otoq_core::agents' validation, so the spec tells the whole truth.
+
+/// A new agent. Only `name` is required.
+#[derive(Object)]
+#[oai(deny_unknown_fields, example)]
+pub struct CreateAgent {
+    /// 1–100 characters.
+    #[oai(validator(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ))]
+    pub name: String,
+    /// Default `professional`.
+    pub personality: Option<Personality>,
+    #[oai(validator(max_length = 10000, pattern = r"^[^\x00]*$"))]
+    pub system_prompt: Option<String>,
+    #[oai(validator(max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
+    pub language: Option<String>,
+    #[oai(validator(max_length = 1000, pattern = r"^[^\x00]*$"))]
+    pub welcome_message: Option<String>,
+    /// Default `#6366f1`.
+    #[oai(validator(pattern = r"^#[0-9a-fA-F]{6}$"))]
+    pub primary_color: Option<String>,
+    /// Default true.
+    pub is_active: Option<bool>,
+    /// Origins like `https://shop.example.com`; at most 50.
+    #[oai(validator(
+        max_items = 50,
+        pattern = r"^https?://[A-Za-z0-9.\-\[\]][A-Za-z0-9.\-:\[\]]*/?$",
+        max_length = 260
+    ))]
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+impl poem_openapi::types::Example for CreateAgent {
+    fn example() -> Self {
+        CreateAgent {
+            name: "Support Bot".into(),
+            personality: Some(Personality::Friendly),
+            system_prompt: None,
+            language: None,
+            welcome_message: Some("Hi! How can I help?".into()),
+            primary_color: Some("#6366f1".into()),
+            is_active: None,
+            allowed_origins: Some(vec!["https://shop.example.com".into()]),
+        }
+    }
+}
+
+/// A partial update: absent fields stay as they are; `null` clears an optional text.
+#[derive(Object)]
+#[oai(deny_unknown_fields, example)]
+pub struct UpdateAgent {
+    #[oai(validator(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ))]
+    pub name: Option<String>,
+    pub personality: Option<Personality>,
+    #[oai(validator(max_length = 10000, pattern = r"^[^\x00]*$"))]
+    pub system_prompt: MaybeUndefined<String>,
+    #[oai(validator(max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
+    pub language: MaybeUndefined<String>,
+    #[oai(validator(max_length = 1000, pattern = r"^[^\x00]*$"))]
+    pub welcome_message: MaybeUndefined<String>,
+    #[oai(validator(pattern = r"^#[0-9a-fA-F]{6}$"))]
+    pub primary_color: Option<String>,
+    pub is_active: Option<bool>,
+    #[oai(validator(
+        max_items = 50,
+        pattern = r"^https?://[A-Za-z0-9.\-\[\]][A-Za-z0-9.\-:\[\]]*/?$",
+        max_length = 260
+    ))]
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+impl poem_openapi::types::Example for UpdateAgent {
+    fn example() -> Self {
+        UpdateAgent {
+            name: Some("Updated Bot".into()),
+            personality: None,
+            system_prompt: MaybeUndefined::Undefined,
+            language: MaybeUndefined::Undefined,
+            welcome_message: MaybeUndefined::Undefined,
+            primary_color: None,
+            is_active: Some(false),
+            allowed_origins: None,
+        }
+    }
+}
+
+fn patch(v: MaybeUndefined<String>) -> Patch<String> {
+    match v {
+        MaybeUndefined::Undefined => Patch::Keep,
+        MaybeUndefined::Null => Patch::Clear,
+        MaybeUndefined::Value(v) => Patch::Set(v),
+    }
+}
+
+/// The agent was created.
+#[derive(ApiResponse)]
+pub enum Created {
+    #[oai(status = 201)]
+    Created(Json<envelope::Data<Agent>>),
+}
+
+pub struct AgentsApi;
+
+#[OpenApi(prefix_path = "/agents", tag = "Tag::Agents")]
+impl AgentsApi {
+    /// List agents
+    ///
+    /// The account's agents, newest first.
+    #[oai(path = "/", method = "get", operation_id = "listAgents")]
+    async fn list(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        /// Page size, 1–100.
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<i64>>,
+        /// Items to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+    ) -> Result<Json<envelope::List<Agent>>, ApiError> {
+        let page = Page::new(limit.0, offset.0)?;
+        let (rows, total) =
+            agents::list(&ctx.db, auth.0.account_id, page.limit, page.offset).await?;
+        Ok(envelope::list(
+            rows.into_iter().map(Agent::from).collect(),
+            total,
+            page,
+        ))
+    }
+
+    /// Create an agent
+    #[oai(path = "/", method = "post", operation_id = "createAgent")]
+    async fn create(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        body: Json<CreateAgent>,
+    ) -> Result<Created, ApiError> {
+        let b = body.0;
+        let new = NewAgent {
+            name: b.name,
+            personality: b.personality.map(|p| p.as_str().to_string()),
+            system_prompt: b.system_prompt,
+            language: b.language,
+            welcome_message: b.welcome_message,
+            primary_color: b.primary_color,
+            is_active: b.is_active,
+            allowed_origins: b.allowed_origins,
+        };
+        let agent = agents::create(&ctx.db, auth.0.account_id, new).await?;
+        Ok(Created::Created(envelope::data(agent.into())))
+    }
+
+    /// Get an agent
+    #[oai(path = "/:id", method = "get", operation_id = "getAgent")]
+    async fn get(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+    ) -> Result<Json<envelope::Data<Agent>>, ApiError> {
+        let agent = agents::get(&ctx.db, auth.0.account_id, id.0).await?;
+        Ok(envelope::data(agent.into()))
+    }
+
+    /// Update an agent
+    ///
+    /// Partial: only the fields sent change. Unknown fields are refused.
+    #[oai(path = "/:id", method = "patch", operation_id = "updateAgent")]
+    async fn update(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+        body: Json<UpdateAgent>,
+    ) -> Result<Json<envelope::Data<Agent>>, ApiError> {
+        let b = body.0;
+        let p = AgentPatch {
+            name: b.name,
+            personality: b.personality.map(|p| p.as_str().to_string()),
+            system_prompt: patch(b.system_prompt),
+            language: patch(b.language),
+            welcome_message: patch(b.welcome_message),
+            primary_color: b.primary_color,
+            is_active: b.is_active,
+            allowed_origins: b.allowed_origins,
+        };
+        let agent = agents::update(&ctx.db, auth.0.account_id, id.0, p).await?;
+        Ok(envelope::data(agent.into()))
+    }
+
+    /// Delete an agent
+    ///
+    /// The agent disappears at once; what belongs to it is purged in the background.
+    #[oai(path = "/:id", method = "delete", operation_id = "deleteAgent")]
+    async fn delete(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+    ) -> Result<Json<envelope::Success>, ApiError> {
+        agents::delete(&ctx.db, &ctx.queue, auth.0.account_id, id.0).await?;
+        Ok(envelope::success())
+    }
+}

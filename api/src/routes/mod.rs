@@ -1,0 +1,16 @@
+//! One module per API resource.
+
+pub mod agents;
+pub mod api_keys;
+pub mod health;
+
+use poem_openapi::Tags;
+
+/// Groups of operations in the docs.
+#[derive(Tags)]
+pub enum Tag {
+    /// AI agents: their identity, personality and where they may be embedded.
+    Agents,
+    /// API keys of the account.
+    ApiKeys,
+}

@@ -1,0 +1,79 @@
+//! The shared handles every process builds once: database, bus, queue, limiter, key cache.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+
+use crate::api_keys::KeyCache;
+use crate::bus::Bus;
+use crate::config::Config;
+use crate::queue::Queue;
+use crate::ratelimit::{MemoryLimiter, RateLimiter, RedisLimiter};
+
+/// Everything a route or a job needs, cheap to clone.
+#[derive(Clone)]
+pub struct Context {
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub bus: Bus,
+    pub queue: Queue,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub keys: KeyCache,
+    pub redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl Context {
+    /// Connects to the database (and Redis when configured) described by `config`.
+    pub async fn connect(config: Config) -> anyhow::Result<Self> {
+        let max_conns = if config.is_sqlite() { 8 } else { 16 };
+        let db = crate::db::connect(&config.database_url, max_conns).await?;
+        let (bus, limiter, redis): (Bus, Arc<dyn RateLimiter>, _) = match &config.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str()).with_context(|| {
+                    format!(
+                        "REDIS_URL {:?} is not a valid Redis URL",
+                        crate::db::redact(url)
+                    )
+                })?;
+                let conn = redis::aio::ConnectionManager::new(client.clone())
+                    .await
+                    .with_context(|| {
+                        format!("cannot connect to Redis at {}", crate::db::redact(url))
+                    })?;
+                let bus = Bus::redis(client, &config.redis_prefix).await?;
+                (
+                    bus,
+                    Arc::new(RedisLimiter::new(conn.clone(), &config.redis_prefix)),
+                    Some(conn),
+                )
+            }
+            None => (Bus::local(), Arc::new(MemoryLimiter::default()), None),
+        };
+        let queue = Queue::new(db.clone(), bus.clone());
+        let keys = KeyCache::new(&bus);
+        Ok(Context {
+            config: Arc::new(config),
+            db,
+            bus,
+            queue,
+            limiter,
+            keys,
+            redis,
+        })
+    }
+
+    /// Checks that the database and (when configured) Redis answer.
+    pub async fn ready(&self) -> anyhow::Result<()> {
+        self.db.ping().await.context("database")?;
+        self.queue.stats().await.context("queue")?;
+        if let Some(conn) = &self.redis {
+            let mut conn = conn.clone();
+            let _: String = redis::cmd("PING")
+                .query_async(&mut conn)
+                .await
+                .context("redis")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,28 @@
+//! Payloads of background jobs: what the API asks the workers to do.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One unit of background work. Serialized as JSON into the queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Delete an agent that was marked deleted, and everything that belongs to it.
+    PurgeAgent { account_id: Uuid, agent_id: Uuid },
+}
+
+impl Job {
+    /// The job's kind as stored in the queue (for logs and statistics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::PurgeAgent { .. } => "purge_agent",
+        }
+    }
+
+    /// How many times the job is tried before it is parked as dead.
+    pub fn max_attempts(&self) -> i32 {
+        match self {
+            Job::PurgeAgent { .. } => 25,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! otoq-core: what the API and the workers share — configuration, storage, the job queue,
+//! rate limiting and the tenant-scoped services.
+
+pub mod accounts;
+pub mod agents;
+pub mod api_keys;
+pub mod bus;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod plans;
+pub mod queue;
+pub mod ratelimit;
+pub mod secrets;
+
+pub use context::Context;
+pub use error::{Error, Result};

@@ -1,0 +1,32 @@
+//! `agents`: an AI agent of an account.
+
+use sea_orm::entity::prelude::*;
+
+/// One agent. `deleted_at` set means it is being purged and is invisible to the API.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "agents")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub account_id: Uuid,
+    /// Public identifier used by the widget; never grants API access.
+    #[sea_orm(unique)]
+    pub public_id: String,
+    pub name: String,
+    pub personality: String,
+    pub system_prompt: Option<String>,
+    pub language: Option<String>,
+    pub welcome_message: Option<String>,
+    pub primary_color: String,
+    pub is_active: bool,
+    /// JSON array of origins allowed to embed the widget; empty allows all.
+    pub allowed_origins: Json,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

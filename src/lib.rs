@@ -1,0 +1,4 @@
+//! The `otoq` binary's wiring: start-up of the API and the workers, and telemetry.
+
+pub mod startup;
+pub mod telemetry;

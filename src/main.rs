@@ -1,0 +1,94 @@
+//! `otoq`: one binary for every role — `serve`, `api`, `worker`, `migrate`, `accounts`, `openapi`.
+
+use clap::{Parser, Subcommand};
+use otoq::startup::{self, Role};
+use otoq::telemetry;
+use otoq_core::config::Config;
+use otoq_core::plans::Plan;
+
+#[derive(Parser)]
+#[command(
+    name = "otoq",
+    version,
+    about = "Self-hostable AI customer-engagement agents"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, then run the API and the workers in one process (the embedded mode).
+    Serve,
+    /// Run the HTTP API only.
+    Api,
+    /// Run the background workers only.
+    Worker,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Manage accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Create an account; prints {"account_id", "api_key"} (the key is shown once).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "free", value_parser = parse_plan)]
+        plan: Plan,
+    },
+}
+
+fn parse_plan(s: &str) -> Result<Plan, String> {
+    s.parse()
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", otoq_api::docs::spec_json(&config.public_url));
+        }
+        Command::Accounts {
+            command: AccountsCommand::Create { email, name, plan },
+        } => {
+            let out = startup::create_account(config, &email, name.as_deref(), plan).await?;
+            println!("{out}");
+        }
+        Command::Migrate => {
+            telemetry::init();
+            let ctx = otoq_core::Context::connect(config).await?;
+            startup::migrate(&ctx).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Serve | Command::Api | Command::Worker => {
+            telemetry::init();
+            let role = match cli.command {
+                Command::Serve => Role::Serve,
+                Command::Api => Role::Api,
+                _ => Role::Worker,
+            };
+            startup::start(config, role).await?.run_until_signal().await;
+        }
+    }
+    Ok(())
+}

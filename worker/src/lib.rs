@@ -1,0 +1,6 @@
+//! otoq-worker: takes jobs from the queue and runs them.
+
+pub mod jobs;
+mod runner;
+
+pub use runner::run;
