@@ -1,12 +1,15 @@
 //! The gate in front of `/api/v1`: body size limit, authentication, plan check and rate
 //! limiting, with the `X-RateLimit-*` headers on every response — errors included.
 
+use bytes::Bytes;
 use otoq_core::Context;
 use otoq_core::api_keys::{self, AuthedKey};
 use otoq_core::ratelimit::{Decision, unix_now};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
+use poem_openapi::error::{ParseParamError, ParsePathError, ParseRequestPayloadError};
 
+use crate::contract::{Contract, humanize_param_reason};
 use crate::error::{self, ApiError};
 
 /// Paths under `/api/v1` that need no key (the documentation).
@@ -16,6 +19,7 @@ const PUBLIC: [&str; 2] = ["/api/v1/openapi.json", "/api/v1/docs.md"];
 pub struct Gate<E> {
     pub inner: E,
     pub ctx: Context,
+    pub contract: Contract,
 }
 
 enum Caller {
@@ -119,8 +123,8 @@ impl<E: Endpoint> Gate<E> {
         }
     }
 
-    /// Buffers a body that has no `Content-Length`, refusing it past the limit.
-    async fn limit_body(&self, req: &mut Request) -> Result<(), Response> {
+    /// Reads the body (at most the configured limit) so that a rejected body can be explained.
+    async fn read_body(&self, req: &mut Request) -> Result<Bytes, Response> {
         let max = self.ctx.config.max_body_bytes;
         let too_large = || {
             error::json_error(
@@ -135,26 +139,68 @@ impl<E: Endpoint> Gate<E> {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(u64::MAX);
-            return if len > max as u64 {
-                Err(too_large())
-            } else {
-                Ok(())
-            };
-        }
-        if req.headers().contains_key(header::TRANSFER_ENCODING) {
-            match req.take_body().into_bytes_limit(max).await {
-                Ok(bytes) => req.set_body(bytes),
-                Err(poem::error::ReadBodyError::PayloadTooLarge) => return Err(too_large()),
-                Err(e) => {
-                    return Err(error::json_error(
-                        StatusCode::BAD_REQUEST,
-                        "validation_error",
-                        format!("cannot read the request body: {e}"),
-                    ));
-                }
+            if len > max as u64 {
+                return Err(too_large());
             }
         }
-        Ok(())
+        match req.take_body().into_bytes_limit(max).await {
+            Ok(bytes) => {
+                req.set_body(bytes.clone());
+                Ok(bytes)
+            }
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large()),
+            Err(e) => Err(error::json_error(
+                StatusCode::BAD_REQUEST,
+                "validation_error",
+                format!("cannot read the request body: {e}"),
+            )),
+        }
+    }
+
+    /// Checks a JSON body against the operation's schema before poem-openapi parses it
+    /// (which would coerce, say, a number into a string field).
+    fn precheck(&self, req: &Request, method: &str, path: &str, raw: &[u8]) -> Option<String> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if !is_json {
+            return None;
+        }
+        self.contract.explain_body(method, path, raw)
+    }
+
+    /// Maps an error of the inner routes, naming the offending field where poem-openapi did not.
+    fn explain(&self, err: poem::Error, method: &str, path: &str, raw: &[u8]) -> Response {
+        let invalid = |m: String| error::json_error(StatusCode::BAD_REQUEST, "validation_error", m);
+        if err.is::<ParseRequestPayloadError>()
+            && let Some(message) = self.contract.explain_body(method, path, raw)
+        {
+            return invalid(message);
+        }
+        if let Some(e) = err.downcast_ref::<ParsePathError>() {
+            let name = self
+                .contract
+                .path_param_name(method, path, e.name)
+                .unwrap_or_else(|| e.name.to_string());
+            return invalid(format!(
+                "invalid path parameter `{name}`: {}",
+                humanize_param_reason(&e.reason)
+            ));
+        }
+        if let Some(e) = err.downcast_ref::<ParseParamError>() {
+            return invalid(format!(
+                "invalid parameter `{}`: {}",
+                e.name,
+                humanize_param_reason(&e.reason)
+            ));
+        }
+        error::to_response(err)
     }
 }
 
@@ -165,11 +211,18 @@ impl<E: Endpoint> Endpoint for Gate<E> {
         let (decision, mut resp) = match self.admit(&mut req).await {
             Err((decision, resp)) => (decision, resp),
             Ok(decision) => {
-                let resp = match self.limit_body(&mut req).await {
+                let method = req.method().as_str().to_string();
+                let path = req.original_uri().path().to_string();
+                let resp = match self.read_body(&mut req).await {
                     Err(resp) => resp,
-                    Ok(()) => match self.inner.call(req).await {
-                        Ok(r) => r.into_response(),
-                        Err(e) => error::to_response(e),
+                    Ok(raw) => match self.precheck(&req, &method, &path, &raw) {
+                        Some(problem) => {
+                            error::json_error(StatusCode::BAD_REQUEST, "validation_error", problem)
+                        }
+                        None => match self.inner.call(req).await {
+                            Ok(r) => r.into_response(),
+                            Err(e) => self.explain(e, &method, &path, &raw),
+                        },
                     },
                 };
                 (Some(decision), resp)

@@ -1,5 +1,6 @@
 //! otoq-api: the HTTP API — routes, the gate (auth, plans, rate limits), errors and docs.
 
+mod contract;
 pub mod docs;
 pub mod envelope;
 pub mod error;
@@ -10,18 +11,15 @@ mod security;
 
 use otoq_core::Context;
 use poem::http::header;
-use poem::web::WithHeader;
-use poem::{Endpoint, EndpointExt, IntoResponse, Route, get};
+use poem::{Endpoint, EndpointExt, Route, get};
 
-/// The whole HTTP application for `ctx`, documenting itself at `public_url`.
+/// The whole HTTP application for `ctx`, documenting itself at `ctx.config.public_url`.
 pub fn app(ctx: Context) -> impl Endpoint {
-    let public_url = ctx.config.public_url.clone();
-    let service = docs::service(&public_url);
-    let spec = service.spec();
-    let spec_value: serde_json::Value =
-        serde_json::from_str(&spec).expect("poem-openapi emits JSON");
+    let service = docs::service(&ctx.config.public_url);
+    let spec_value = docs::spec_value(&ctx.config.public_url);
+    let spec = spec_value.to_string();
     let markdown = docs::to_markdown(&spec_value);
-    let routes = middleware::RouteTable::from_spec(&spec_value, "/api/v1");
+    let contract = contract::Contract::from_spec(&spec_value, "/api/v1");
     let swagger = service.swagger_ui();
 
     let v1 = Route::new()
@@ -34,6 +32,7 @@ pub fn app(ctx: Context) -> impl Endpoint {
     let v1 = gate::Gate {
         inner: v1,
         ctx: ctx.clone(),
+        contract: contract.clone(),
     };
 
     let app = Route::new()
@@ -42,15 +41,18 @@ pub fn app(ctx: Context) -> impl Endpoint {
         .nest("/docs", swagger)
         .nest("/api/v1", v1)
         .data(ctx);
-    middleware::Outer { inner: app, routes }
+    middleware::Outer {
+        inner: app,
+        contract,
+    }
 }
 
 /// A handler answering a fixed body with a content type.
 fn text(body: String, content_type: &'static str) -> impl Endpoint {
-    let body = std::sync::Arc::new(body);
-    poem::endpoint::make_sync(move |_| -> WithHeader<String> {
-        body.as_str()
-            .to_string()
-            .with_header(header::CONTENT_TYPE, content_type)
+    let body = bytes::Bytes::from(body);
+    poem::endpoint::make_sync(move |_| {
+        poem::Response::builder()
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.clone())
     })
 }

@@ -1,63 +1,19 @@
 //! The outermost layer: a request id on every response, every error as JSON, `Allow` on 405,
 //! panics contained as 500, and one log line per request.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
-use regex::Regex;
 use uuid::Uuid;
 
+use crate::contract::Contract;
 use crate::error;
-
-/// The methods each path template of the spec accepts, to answer `Allow` on a 405.
-#[derive(Clone, Default)]
-pub struct RouteTable {
-    routes: Arc<Vec<(Regex, Vec<String>)>>,
-}
-
-impl RouteTable {
-    /// Builds the table from the OpenAPI document (path templates are relative to `prefix`).
-    pub fn from_spec(spec: &serde_json::Value, prefix: &str) -> Self {
-        let mut routes = Vec::new();
-        if let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) {
-            for (path, ops) in paths {
-                let pattern = regex::escape(&format!("{prefix}{path}"));
-                let pattern = Regex::new(r"\\\{[^}]+\\\}")
-                    .unwrap()
-                    .replace_all(&pattern, "[^/]+");
-                let Ok(re) = Regex::new(&format!("^{pattern}$")) else {
-                    continue;
-                };
-                let mut methods: Vec<String> = ops
-                    .as_object()
-                    .map(|o| o.keys().map(|m| m.to_ascii_uppercase()).collect())
-                    .unwrap_or_default();
-                if methods.iter().any(|m| m == "GET") {
-                    methods.push("HEAD".into());
-                }
-                routes.push((re, methods));
-            }
-        }
-        RouteTable {
-            routes: Arc::new(routes),
-        }
-    }
-
-    /// The methods `path` accepts, if it is a known route.
-    pub fn allowed(&self, path: &str) -> Option<String> {
-        self.routes
-            .iter()
-            .find(|(re, _)| re.is_match(path))
-            .map(|(_, m)| m.join(", "))
-    }
-}
 
 /// Wraps the whole application.
 pub struct Outer<E> {
     pub inner: E,
-    pub routes: RouteTable,
+    pub contract: Contract,
 }
 
 fn request_id(req: &Request) -> String {
@@ -87,7 +43,7 @@ impl<E: Endpoint> Endpoint for Outer<E> {
             }
         };
         if resp.status() == StatusCode::METHOD_NOT_ALLOWED
-            && let Some(allow) = self.routes.allowed(&path)
+            && let Some(allow) = self.contract.allowed(&path)
             && let Ok(v) = HeaderValue::from_str(&allow)
         {
             resp.headers_mut().insert(header::ALLOW, v);

@@ -139,8 +139,21 @@ async fn agent_validation_names_the_field(b: Backend) {
         r.assert_error(400, "validation_error")
             .contains("unknown_field")
     );
+    // `null` for a field that cannot be cleared means "not given".
     let r = app
-        .patch(&format!("/api/v1/agents/{id}"), &key, json!({"name": null}))
+        .patch(
+            &format!("/api/v1/agents/{id}"),
+            &key,
+            json!({"name": null, "language": "fr"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body["data"]["name"]),
+        (200, &json!("Valid"))
+    );
+    assert_eq!(r.body["data"]["language"], "fr");
+    let r = app
+        .patch(&format!("/api/v1/agents/{id}"), &key, json!({"name": ""}))
         .await;
     assert!(r.assert_error(400, "validation_error").contains("name"));
 }

@@ -50,7 +50,50 @@ pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
 
 /// The spec as JSON text.
 pub fn spec_json(public_url: &str) -> String {
-    service(public_url).spec()
+    spec_value(public_url).to_string()
+}
+
+/// The spec as a JSON value, with every optional property marked `nullable`: the server
+/// accepts `null` for any field that may be left out (and answers `null` for unset ones).
+pub fn spec_value(public_url: &str) -> serde_json::Value {
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&service(public_url).spec()).expect("poem-openapi emits JSON");
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        for schema in schemas.values_mut() {
+            mark_optional_nullable(schema);
+        }
+    }
+    spec
+}
+
+fn mark_optional_nullable(schema: &mut serde_json::Value) {
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(|r| r.as_array())
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for (name, prop) in props.iter_mut() {
+        if required.contains(name) {
+            continue;
+        }
+        if prop.get("$ref").is_some() {
+            // OpenAPI 3.0 ignores siblings of $ref: wrap it.
+            let r = prop.take();
+            *prop = serde_json::json!({ "allOf": [r], "nullable": true });
+        } else if let Some(o) = prop.as_object_mut() {
+            o.insert("nullable".into(), serde_json::Value::Bool(true));
+        }
+    }
 }
 
 #[cfg(test)]
