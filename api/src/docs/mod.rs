@@ -53,20 +53,53 @@ pub fn spec_json(public_url: &str) -> String {
     spec_value(public_url).to_string()
 }
 
-/// The spec as a JSON value, with every optional property marked `nullable`: the server
-/// accepts `null` for any field that may be left out (and answers `null` for unset ones).
+/// The spec as a JSON value, completed where poem-openapi says less than the server does:
+/// every optional property is `nullable` (the server accepts `null` for any field that may be
+/// left out, and answers `null` for unset ones), and request bodies refuse unknown fields
+/// (`additionalProperties: false`, as `deny_unknown_fields` enforces).
 pub fn spec_value(public_url: &str) -> serde_json::Value {
     let mut spec: serde_json::Value =
         serde_json::from_str(&service(public_url).spec()).expect("poem-openapi emits JSON");
+    let bodies = request_body_schemas(&spec);
     if let Some(schemas) = spec
         .pointer_mut("/components/schemas")
         .and_then(|s| s.as_object_mut())
     {
-        for schema in schemas.values_mut() {
+        for (name, schema) in schemas.iter_mut() {
             mark_optional_nullable(schema);
+            if bodies.contains(name)
+                && let Some(o) = schema.as_object_mut()
+            {
+                o.insert(
+                    "additionalProperties".into(),
+                    serde_json::Value::Bool(false),
+                );
+            }
         }
     }
     spec
+}
+
+/// Names of the component schemas used as request bodies.
+fn request_body_schemas(spec: &serde_json::Value) -> Vec<String> {
+    let mut names = Vec::new();
+    let paths = spec.get("paths").and_then(|p| p.as_object());
+    for op in paths
+        .into_iter()
+        .flat_map(|p| p.values())
+        .filter_map(|o| o.as_object())
+        .flat_map(|o| o.values())
+    {
+        let content = op
+            .pointer("/requestBody/content")
+            .and_then(|c| c.as_object());
+        for media in content.into_iter().flat_map(|c| c.values()) {
+            if let Some(r) = media.pointer("/schema/$ref").and_then(|r| r.as_str()) {
+                names.push(r.rsplit('/').next().unwrap_or(r).to_string());
+            }
+        }
+    }
+    names
 }
 
 fn mark_optional_nullable(schema: &mut serde_json::Value) {
