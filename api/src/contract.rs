@@ -290,7 +290,7 @@ pub fn humanize_param_reason(reason: &str) -> String {
         reason
             .find(key)
             .map(|i| &reason[i + key.len()..])
-            .and_then(|r| r.split(|c: char| c == ',' || c == ')').next())
+            .and_then(|r| r.split([',', ')']).next())
             .map(str::trim)
     };
     if let Some(n) = number("minimum(") {

@@ -8,6 +8,7 @@ mod gate;
 mod middleware;
 pub mod routes;
 mod security;
+pub mod timestamp;
 
 use otoq_core::Context;
 use poem::http::header;

@@ -26,6 +26,8 @@ pub struct Context {
 impl Context {
     /// Connects to the database (and Redis when configured) described by `config`.
     pub async fn connect(config: Config) -> anyhow::Result<Self> {
+        // Several TLS users (Redis, HTTP clients) share rustls; pick its crypto once, here.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let max_conns = if config.is_sqlite() { 8 } else { 16 };
         let db = crate::db::connect(&config.database_url, max_conns).await?;
         let (bus, limiter, redis): (Bus, Arc<dyn RateLimiter>, _) = match &config.redis_url {

@@ -34,7 +34,11 @@ async fn agent_crud(b: Backend) {
     assert_eq!(a["is_active"], true);
     assert_eq!(a["allowed_origins"], json!(["https://shop.example.com"]));
     assert!(a["public_id"].as_str().unwrap().starts_with("ag_"));
-    assert!(a["created_at"].as_str().unwrap().contains('T'));
+    let created = a["created_at"].as_str().unwrap();
+    assert!(
+        created.ends_with("Z") && created.len() == 24,
+        "RFC 3339 UTC with milliseconds: {created}"
+    );
 
     // Defaults.
     let d = app.create_agent(&key, "Defaults").await;

@@ -102,3 +102,29 @@ async fn oversized_bodies_are_413(b: Backend) {
         .unwrap();
     Reply::from(r).await.assert_error(413, "payload_too_large");
 }
+
+both_backends!(storage_failure_is_500_without_internals);
+
+async fn storage_failure_is_500_without_internals(b: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app(b).await;
+    let key = app.pro_key().await;
+    app.ctx()
+        .db
+        .execute_unprepared("DROP TABLE agents")
+        .await
+        .unwrap();
+    let r = app.get("/api/v1/agents", &key).await;
+    let msg = r.assert_error(500, "internal_error");
+    let lower = msg.to_lowercase();
+    assert!(
+        !lower.contains("agents") && !lower.contains("sql") && !lower.contains("table"),
+        "no internals: {msg}"
+    );
+    assert!(
+        r.header("x-request-id").is_some(),
+        "the request id lets support find the log line"
+    );
+    // The server is still up.
+    assert_eq!(app.call("GET", "/health", None, None).await.status, 200);
+}

@@ -1,6 +1,7 @@
 mod agents;
 mod auth;
 mod cli;
+mod deploy;
 mod docs;
 mod errors;
 mod queue;

@@ -89,13 +89,18 @@ async fn api_process_enqueues_worker_process_runs(b: Backend) {
     })
     .await;
     assert!(done, "the separate worker process purged the agent");
-    assert!(
-        otoq_entities::jobs::Entity::find()
-            .all(&db)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let acknowledged = eventually(10, || {
+        let db = db.clone();
+        async move {
+            otoq_entities::jobs::Entity::find()
+                .all(&db)
+                .await
+                .unwrap()
+                .is_empty()
+        }
+    })
+    .await;
+    assert!(acknowledged, "the finished job left the queue");
 }
 
 async fn backlog_of_50000_drains(b: Backend) {

@@ -32,7 +32,7 @@ async fn other_accounts_ids_are_404(b: Backend) {
             .call(
                 method,
                 &path
-                    .replace(&*agent_id, &missing.to_string())
+                    .replace(agent_id, &missing.to_string())
                     .replace(key_id, &missing.to_string()),
                 Some(&bob),
                 body,

@@ -1,6 +1,5 @@
 //! `/agents`: list, create, read, update and delete agents.
 
-use chrono::{DateTime, Utc};
 use otoq_core::Context;
 use otoq_core::agents::{self, AgentPatch, NewAgent, Patch};
 use otoq_entities::agents::Model;
@@ -15,6 +14,7 @@ use super::Tag;
 use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
+use crate::timestamp::Timestamp;
 
 /// How the agent speaks.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,8 +66,8 @@ pub struct Agent {
     pub is_active: bool,
     /// Origins allowed to embed the widget; empty allows every origin.
     pub allowed_origins: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<Model> for Agent {
@@ -83,8 +83,8 @@ impl From<Model> for Agent {
             primary_color: m.primary_color,
             is_active: m.is_active,
             allowed_origins: serde_json::from_value(m.allowed_origins).unwrap_or_default(),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            created_at: m.created_at.into(),
+            updated_at: m.updated_at.into(),
         }
     }
 }

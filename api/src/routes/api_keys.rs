@@ -1,6 +1,5 @@
 //! `/api-keys`: list, create and revoke the account's API keys.
 
-use chrono::{DateTime, Utc};
 use otoq_core::Context;
 use otoq_core::api_keys;
 use otoq_entities::api_keys::Model;
@@ -14,6 +13,7 @@ use super::Tag;
 use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
+use crate::timestamp::Timestamp;
 
 /// An API key, without its secret.
 #[derive(Object)]
@@ -22,8 +22,8 @@ pub struct ApiKeyInfo {
     pub name: String,
     /// The key's first characters, to recognise it.
     pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
 }
 
 impl From<Model> for ApiKeyInfo {
@@ -32,8 +32,8 @@ impl From<Model> for ApiKeyInfo {
             id: m.id,
             name: m.name,
             prefix: m.prefix,
-            created_at: m.created_at,
-            last_used_at: m.last_used_at,
+            created_at: m.created_at.into(),
+            last_used_at: m.last_used_at.map(Into::into),
         }
     }
 }
@@ -44,8 +44,8 @@ pub struct CreatedApiKey {
     pub id: Uuid,
     pub name: String,
     pub prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
     /// The secret key. Store it now: it cannot be shown again.
     pub key: String,
 }
@@ -116,8 +116,8 @@ impl ApiKeysApi {
             id: m.id,
             name: m.name,
             prefix: m.prefix,
-            created_at: m.created_at,
-            last_used_at: m.last_used_at,
+            created_at: m.created_at.into(),
+            last_used_at: m.last_used_at.map(Into::into),
             key: new.plaintext,
         })))
     }
