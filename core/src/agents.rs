@@ -10,9 +10,10 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use uuid::Uuid;
 
+use crate::Context;
 use crate::error::{Error, Result};
 use crate::jobs::Job;
 use crate::queue::Queue;
@@ -174,26 +175,72 @@ fn visible(account_id: Uuid) -> sea_orm::Select<agents::Entity> {
         .filter(agents::Column::DeletedAt.is_null())
 }
 
+/// Accounts with more agents than this are paged in the database instead of the cache.
+const MAX_CACHED: u64 = 1_000;
+
+fn newest_first(q: sea_orm::Select<agents::Entity>) -> sea_orm::Select<agents::Entity> {
+    q.order_by_desc(agents::Column::CreatedAt)
+        .order_by_desc(agents::Column::Id)
+}
+
+/// All the account's agents, newest first, from the read cache when possible; `None` when the
+/// account has too many to cache.
+async fn all_cached(ctx: &Context, account_id: Uuid) -> Result<Option<Arc<Vec<agents::Model>>>> {
+    let ticket = match ctx.agent_cache.get(account_id) {
+        Ok(all) => return Ok(Some(all)),
+        Err(ticket) => ticket,
+    };
+    let rows = newest_first(visible(account_id))
+        .limit(MAX_CACHED + 1)
+        .all(&ctx.db)
+        .await?;
+    if rows.len() as u64 > MAX_CACHED {
+        return Ok(None);
+    }
+    let rows = Arc::new(rows);
+    ctx.agent_cache.put(account_id, ticket, rows.clone());
+    Ok(Some(rows))
+}
+
 /// The account's agents, newest first, with the total.
 pub async fn list(
-    db: &DatabaseConnection,
+    ctx: &Context,
     account_id: Uuid,
     limit: u64,
     offset: u64,
 ) -> Result<(Vec<agents::Model>, u64)> {
-    let total = visible(account_id).count(db).await?;
-    let rows = visible(account_id)
-        .order_by_desc(agents::Column::CreatedAt)
-        .order_by_desc(agents::Column::Id)
+    if let Some(all) = all_cached(ctx, account_id).await? {
+        let page = all
+            .iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        return Ok((page, all.len() as u64));
+    }
+    let total = visible(account_id).count(&ctx.db).await?;
+    let rows = newest_first(visible(account_id))
         .limit(limit)
         .offset(offset)
-        .all(db)
+        .all(&ctx.db)
         .await?;
     Ok((rows, total))
 }
 
 /// One agent of the account.
-pub async fn get(db: &DatabaseConnection, account_id: Uuid, id: Uuid) -> Result<agents::Model> {
+pub async fn get(ctx: &Context, account_id: Uuid, id: Uuid) -> Result<agents::Model> {
+    if let Some(all) = all_cached(ctx, account_id).await? {
+        return all
+            .iter()
+            .find(|a| a.id == id)
+            .cloned()
+            .ok_or(Error::NotFound("agent"));
+    }
+    fresh(&ctx.db, account_id, id).await
+}
+
+/// One agent of the account, read from the database (for updates).
+async fn fresh(db: &DatabaseConnection, account_id: Uuid, id: Uuid) -> Result<agents::Model> {
     visible(account_id)
         .filter(agents::Column::Id.eq(id))
         .one(db)
@@ -202,11 +249,7 @@ pub async fn get(db: &DatabaseConnection, account_id: Uuid, id: Uuid) -> Result<
 }
 
 /// Validates and creates an agent.
-pub async fn create(
-    db: &DatabaseConnection,
-    account_id: Uuid,
-    new: NewAgent,
-) -> Result<agents::Model> {
+pub async fn create(ctx: &Context, account_id: Uuid, new: NewAgent) -> Result<agents::Model> {
     let now = Utc::now();
     let model = agents::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -236,19 +279,21 @@ pub async fn create(
         updated_at: Set(now),
         deleted_at: Set(None),
     };
-    Ok(agents::Entity::insert(model)
-        .exec_with_returning(db)
-        .await?)
+    let agent = agents::Entity::insert(model)
+        .exec_with_returning(&ctx.db)
+        .await?;
+    ctx.agent_cache.evict(account_id).await;
+    Ok(agent)
 }
 
 /// Validates and applies a partial update.
 pub async fn update(
-    db: &DatabaseConnection,
+    ctx: &Context,
     account_id: Uuid,
     id: Uuid,
     patch: AgentPatch,
 ) -> Result<agents::Model> {
-    let current = get(db, account_id, id).await?;
+    let current = fresh(&ctx.db, account_id, id).await?;
     let mut m: agents::ActiveModel = current.into();
     if let Some(v) = patch.name {
         m.name = Set(name(&v)?);
@@ -277,17 +322,14 @@ pub async fn update(
         m.allowed_origins = Set(json!(origins(&v)?));
     }
     m.updated_at = Set(Utc::now());
-    Ok(m.update(db).await?)
+    let agent = m.update(&ctx.db).await?;
+    ctx.agent_cache.evict(account_id).await;
+    Ok(agent)
 }
 
 /// Marks the agent deleted and enqueues its purge, atomically.
-pub async fn delete(
-    db: &DatabaseConnection,
-    queue: &Queue,
-    account_id: Uuid,
-    id: Uuid,
-) -> Result<()> {
-    let txn = db.begin().await?;
+pub async fn delete(ctx: &Context, account_id: Uuid, id: Uuid) -> Result<()> {
+    let txn = ctx.db.begin().await?;
     let res = agents::Entity::update_many()
         .col_expr(
             agents::Column::DeletedAt,
@@ -310,7 +352,8 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
-    queue.notify().await;
+    ctx.agent_cache.evict(account_id).await;
+    ctx.queue.notify().await;
     Ok(())
 }
 

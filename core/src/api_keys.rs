@@ -133,7 +133,7 @@ impl KeyCache {
                     }
                     Ok(BusMessage::Resync)
                     | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => map.clear(),
-                    Ok(BusMessage::JobsAvailable) => {}
+                    Ok(_) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 }
             }

@@ -18,6 +18,11 @@ pub enum BusMessage {
     JobsAvailable,
     /// An API key was revoked: forget it at once.
     ApiKeyRevoked { key_hash: String },
+    /// Something an account's cached `topic` list holds changed: drop that list.
+    AccountChanged {
+        topic: String,
+        account_id: uuid::Uuid,
+    },
     /// Messages may have been lost: drop every cache.
     Resync,
 }

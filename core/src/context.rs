@@ -10,6 +10,7 @@ use crate::bus::Bus;
 use crate::config::Config;
 use crate::queue::Queue;
 use crate::ratelimit::{MemoryLimiter, RateLimiter, RedisLimiter};
+use crate::read_cache::AccountCache;
 
 /// Everything a route or a job needs, cheap to clone.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct Context {
     pub limiter: Arc<dyn RateLimiter>,
     pub keys: KeyCache,
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Each account's agents, for the read-heavy list and get routes.
+    pub agent_cache: Arc<AccountCache<otoq_entities::agents::Model>>,
 }
 
 impl Context {
@@ -54,6 +57,7 @@ impl Context {
         };
         let queue = Queue::new(db.clone(), bus.clone());
         let keys = KeyCache::new(&bus);
+        let agent_cache = AccountCache::new(&bus, "agents");
         Ok(Context {
             config: Arc::new(config),
             db,
@@ -62,6 +66,7 @@ impl Context {
             limiter,
             keys,
             redis,
+            agent_cache,
         })
     }
 

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod plans;
 pub mod queue;
 pub mod ratelimit;
+pub mod read_cache;
 pub mod secrets;
 
 pub use context::Context;

@@ -225,3 +225,83 @@ async fn delete_answers_at_once_and_purges(b: Backend) {
         .await
     );
 }
+
+/// Agents are cached per process; a change made through one `otoq api` process is seen at once
+/// through another (the eviction travels through Redis).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_seen_through_every_api_process() {
+    use crate::support::process::{run_otoq, spawn_otoq};
+    use crate::support::{Reply, TestEnv};
+    let env = TestEnv::new(Backend::Postgres).await;
+    let out = run_otoq(
+        &env,
+        &["accounts", "create", "--email", "c@x.io", "--plan", "pro"],
+    )
+    .await;
+    let key = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (a, b) = (spawn_otoq(&env, "api").await, spawn_otoq(&env, "api").await);
+    let (a, b) = (a.base.clone().unwrap(), b.base.clone().unwrap());
+    let client = reqwest::Client::new();
+    let call = |method: reqwest::Method, url: String, body: Option<serde_json::Value>| {
+        let mut req = client.request(method, url).bearer_auth(&key);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        async move { Reply::from(req.send().await.unwrap()).await }
+    };
+    use reqwest::Method;
+    // Warm both caches with an empty list.
+    assert_eq!(
+        call(Method::GET, format!("{a}/api/v1/agents"), None)
+            .await
+            .body["meta"]["total"],
+        0
+    );
+    assert_eq!(
+        call(Method::GET, format!("{b}/api/v1/agents"), None)
+            .await
+            .body["meta"]["total"],
+        0
+    );
+    let created = call(
+        Method::POST,
+        format!("{a}/api/v1/agents"),
+        Some(json!({"name": "One"})),
+    )
+    .await;
+    let id = created.body["data"]["id"].as_str().unwrap().to_string();
+    let seen = eventually(2, || {
+        let f = call(Method::GET, format!("{b}/api/v1/agents"), None);
+        async move { f.await.body["meta"]["total"] == 1 }
+    })
+    .await;
+    assert!(seen, "process B sees the agent created through A");
+    let r = call(
+        Method::PATCH,
+        format!("{b}/api/v1/agents/{id}"),
+        Some(json!({"name": "Renamed"})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let renamed = eventually(2, || {
+        let f = call(Method::GET, format!("{a}/api/v1/agents/{id}"), None);
+        async move { f.await.body["data"]["name"] == "Renamed" }
+    })
+    .await;
+    assert!(renamed, "process A sees the rename made through B");
+    assert_eq!(
+        call(Method::DELETE, format!("{a}/api/v1/agents/{id}"), None)
+            .await
+            .status,
+        200
+    );
+    let gone = eventually(2, || {
+        let f = call(Method::GET, format!("{b}/api/v1/agents/{id}"), None);
+        async move { f.await.status == 404 }
+    })
+    .await;
+    assert!(gone, "process B forgets the agent deleted through A");
+}

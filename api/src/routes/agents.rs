@@ -217,8 +217,7 @@ impl AgentsApi {
         offset: Query<Option<i64>>,
     ) -> Result<Json<envelope::List<Agent>>, ApiError> {
         let page = Page::new(limit.0, offset.0)?;
-        let (rows, total) =
-            agents::list(&ctx.db, auth.0.account_id, page.limit, page.offset).await?;
+        let (rows, total) = agents::list(&ctx, auth.0.account_id, page.limit, page.offset).await?;
         Ok(envelope::list(
             rows.into_iter().map(Agent::from).collect(),
             total,
@@ -245,7 +244,7 @@ impl AgentsApi {
             is_active: b.is_active,
             allowed_origins: b.allowed_origins,
         };
-        let agent = agents::create(&ctx.db, auth.0.account_id, new).await?;
+        let agent = agents::create(&ctx, auth.0.account_id, new).await?;
         Ok(Created::Created(envelope::data(agent.into())))
     }
 
@@ -257,7 +256,7 @@ impl AgentsApi {
         auth: ApiKey,
         id: Path<Uuid>,
     ) -> Result<Json<envelope::Data<Agent>>, ApiError> {
-        let agent = agents::get(&ctx.db, auth.0.account_id, id.0).await?;
+        let agent = agents::get(&ctx, auth.0.account_id, id.0).await?;
         Ok(envelope::data(agent.into()))
     }
 
@@ -283,7 +282,7 @@ impl AgentsApi {
             is_active: b.is_active,
             allowed_origins: b.allowed_origins,
         };
-        let agent = agents::update(&ctx.db, auth.0.account_id, id.0, p).await?;
+        let agent = agents::update(&ctx, auth.0.account_id, id.0, p).await?;
         Ok(envelope::data(agent.into()))
     }
 
@@ -297,7 +296,7 @@ impl AgentsApi {
         auth: ApiKey,
         id: Path<Uuid>,
     ) -> Result<Json<envelope::Success>, ApiError> {
-        agents::delete(&ctx.db, &ctx.queue, auth.0.account_id, id.0).await?;
+        agents::delete(&ctx, auth.0.account_id, id.0).await?;
         Ok(envelope::success())
     }
 }
