@@ -1,0 +1,1 @@
+//! Embedders (placeholder: being written).

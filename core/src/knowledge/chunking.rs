@@ -1,0 +1,1 @@
+//! Token-bounded chunking (placeholder: being written).

@@ -1,0 +1,1 @@
+//! Outbound request guard (placeholder: being written).

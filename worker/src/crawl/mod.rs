@@ -1,0 +1,1 @@
+//! Website crawling (placeholder: being written).
