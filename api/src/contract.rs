@@ -134,6 +134,34 @@ impl Contract {
         schema
     }
 
+    /// A discriminated union: the discriminator picks the member the value must match.
+    fn check_union(&self, field: &str, value: &Value, discriminator: &Value) -> Option<String> {
+        let Some(obj) = value.as_object() else {
+            let name = if field.is_empty() {
+                "the request body".to_string()
+            } else {
+                format!("`{field}`")
+            };
+            return Some(format!("{name} must be a JSON object"));
+        };
+        let prop = discriminator
+            .get("propertyName")
+            .and_then(Value::as_str)
+            .unwrap_or("type");
+        let mapping = discriminator.get("mapping").and_then(Value::as_object);
+        let names: Vec<&str> = mapping
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let Some(tag) = obj.get(prop).and_then(Value::as_str) else {
+            return Some(format!("`{prop}` is required: one of {}", names.join(", ")));
+        };
+        let Some(target) = mapping.and_then(|m| m.get(tag)).and_then(Value::as_str) else {
+            return Some(format!("`{prop}` must be one of {}", names.join(", ")));
+        };
+        let member = serde_json::json!({ "$ref": target });
+        self.check(field, value, &member, true)
+    }
+
     fn check(&self, field: &str, value: &Value, schema: &Value, required: bool) -> Option<String> {
         let schema = self.resolve(schema);
         let name = if field.is_empty() {
@@ -148,6 +176,9 @@ impl Contract {
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
             return (!nullable).then(|| format!("{name} must not be null"));
+        }
+        if let Some(d) = schema.get("discriminator") {
+            return self.check_union(field, value, d);
         }
         if let Some(values) = schema.get("enum").and_then(Value::as_array) {
             if !values.contains(value) {

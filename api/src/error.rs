@@ -128,6 +128,10 @@ pub fn json_error(status: StatusCode, code: &str, message: impl Into<String>) ->
 
 /// Turns any error poem or poem-openapi raised into the documented JSON error.
 pub fn to_response(err: poem::Error) -> Response {
+    // An ApiError returned by an operation arrives here already rendered.
+    if err.is_from_response() {
+        return err.into_response();
+    }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         return json_error(
             StatusCode::BAD_REQUEST,

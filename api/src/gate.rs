@@ -125,7 +125,12 @@ impl<E: Endpoint> Gate<E> {
 
     /// Reads the body (at most the configured limit) so that a rejected body can be explained.
     async fn read_body(&self, req: &mut Request) -> Result<Bytes, Response> {
-        let max = self.ctx.config.max_body_bytes;
+        let upload = req.original_uri().path().ends_with("/sources/upload");
+        let max = if upload {
+            self.ctx.config.max_upload_bytes
+        } else {
+            self.ctx.config.max_body_bytes
+        };
         let too_large = || {
             error::json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,

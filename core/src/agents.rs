@@ -359,6 +359,15 @@ pub async fn delete(ctx: &Context, account_id: Uuid, id: Uuid) -> Result<()> {
 
 /// Removes a deleted agent and everything that belongs to it. Idempotent.
 pub async fn purge(db: &DatabaseConnection, account_id: Uuid, id: Uuid) -> Result<u64> {
+    let deleted = agents::Entity::find_by_id(id)
+        .filter(agents::Column::AccountId.eq(account_id))
+        .filter(agents::Column::DeletedAt.is_not_null())
+        .one(db)
+        .await?;
+    if deleted.is_none() {
+        return Ok(0);
+    }
+    crate::knowledge::store::purge_agent(db, id).await?;
     let res = agents::Entity::delete_many()
         .filter(agents::Column::Id.eq(id))
         .filter(agents::Column::AccountId.eq(account_id))

@@ -31,6 +31,12 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// Job queue tuning.
     pub queue: QueueConfig,
+    /// Website crawling politeness.
+    pub crawl: CrawlTuning,
+    /// Largest uploaded document in bytes (`OTOQ_MAX_UPLOAD_BYTES`, default 20 MiB).
+    pub max_upload_bytes: usize,
+    /// Which embedder to run (`OTOQ_EMBEDDER*`).
+    pub embedder: crate::embed::EmbedderConfig,
     /// Whether outbound requests may reach private, loopback and link-local addresses.
     pub allow_private_networks: bool,
 }
@@ -57,6 +63,15 @@ impl RateLimitConfig {
             _ => self.pro,
         }
     }
+}
+
+/// How hard the crawler may hit a site.
+#[derive(Clone, Debug)]
+pub struct CrawlTuning {
+    /// Pages fetched at once per crawl (`OTOQ_CRAWL_CONCURRENCY`, default 4).
+    pub concurrency: usize,
+    /// Pause before each request of a crawl worker (`OTOQ_CRAWL_DELAY_MS`, default 0).
+    pub delay: Duration,
 }
 
 /// How workers take jobs from the queue.
@@ -152,6 +167,7 @@ impl Config {
         if window_secs == 0 {
             bail!("OTOQ_RATE_LIMIT_WINDOW_SECS must be at least 1");
         }
+        let embedder = crate::embed::EmbedderConfig::from_lookup(&data_dir, |n| vars.get(n))?;
         let queue = QueueConfig {
             concurrency: vars.parse("OTOQ_WORKER_CONCURRENCY", 16usize)?.max(1),
             lease: Duration::from_secs(vars.parse("OTOQ_JOB_LEASE_SECS", 60u64)?.max(1)),
@@ -176,6 +192,12 @@ impl Config {
                 window: Duration::from_secs(window_secs),
             },
             queue,
+            crawl: CrawlTuning {
+                concurrency: vars.parse("OTOQ_CRAWL_CONCURRENCY", 4usize)?.clamp(1, 64),
+                delay: Duration::from_millis(vars.parse("OTOQ_CRAWL_DELAY_MS", 0u64)?),
+            },
+            max_upload_bytes: vars.parse("OTOQ_MAX_UPLOAD_BYTES", 20 * 1024 * 1024usize)?,
+            embedder,
             allow_private_networks: vars.bool("OTOQ_ALLOW_PRIVATE_NETWORKS")?,
         })
     }

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use crate::api_keys::KeyCache;
 use crate::bus::Bus;
 use crate::config::Config;
+use crate::embed::Embedder;
 use crate::queue::Queue;
 use crate::ratelimit::{MemoryLimiter, RateLimiter, RedisLimiter};
 use crate::read_cache::AccountCache;
@@ -24,6 +25,8 @@ pub struct Context {
     pub redis: Option<redis::aio::ConnectionManager>,
     /// Each account's agents, for the read-heavy list and get routes.
     pub agent_cache: Arc<AccountCache<otoq_entities::agents::Model>>,
+    /// The embedder, loaded (and fetched) on first use; `None` inside means keyword-only.
+    embedder: Arc<tokio::sync::OnceCell<Option<Arc<dyn Embedder>>>>,
 }
 
 impl Context {
@@ -67,7 +70,26 @@ impl Context {
             keys,
             redis,
             agent_cache,
+            embedder: Arc::default(),
         })
+    }
+
+    /// The embedder, loading it (and fetching the model files if allowed) on first use.
+    /// `None` when none is configured or it cannot be loaded: search is then keyword-only.
+    pub async fn embedder(&self) -> Option<Arc<dyn Embedder>> {
+        let cfg = &self.config.embedder;
+        self.embedder
+            .get_or_init(|| async {
+                match crate::embed::from_config(cfg).await {
+                    Ok(e) => e,
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "embedder unavailable; search is keyword-only");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
     }
 
     /// Checks that the database and (when configured) Redis answer.

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement,
+    Value,
+};
 
 /// Connects to `url`, creating the SQLite file and its directory when needed.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
@@ -35,6 +38,33 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         .with_context(|| format!("cannot connect to the database at {}", redact(url)))
 }
 
+/// A statement for `conn`'s backend from SQL whose `{}` stand for the values, in order.
+pub fn statement<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Statement {
+    let backend = conn.get_database_backend();
+    Statement::from_sql_and_values(backend, placeholders(sql, backend), values)
+}
+
+fn placeholders(sql: &str, backend: DatabaseBackend) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut parts = sql.split("{}").peekable();
+    let mut n = 0;
+    while let Some(part) = parts.next() {
+        out.push_str(part);
+        if parts.peek().is_some() {
+            n += 1;
+            match backend {
+                DatabaseBackend::Postgres => out.push_str(&format!("${n}")),
+                _ => out.push('?'),
+            }
+        }
+    }
+    out
+}
+
 /// The URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -51,6 +81,21 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::DatabaseBackend;
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        let sql = "UPDATE jobs SET a = {} WHERE id = {}";
+        assert_eq!(
+            super::placeholders(sql, DatabaseBackend::Postgres),
+            "UPDATE jobs SET a = $1 WHERE id = $2"
+        );
+        assert_eq!(
+            super::placeholders(sql, DatabaseBackend::Sqlite),
+            "UPDATE jobs SET a = ? WHERE id = ?"
+        );
+    }
+
     #[test]
     fn redact_hides_password_only() {
         assert_eq!(

@@ -9,6 +9,15 @@ use uuid::Uuid;
 pub enum Job {
     /// Delete an agent that was marked deleted, and everything that belongs to it.
     PurgeAgent { account_id: Uuid, agent_id: Uuid },
+    /// Fetch, extract, chunk and embed a knowledge source; `run_id` is shared by the retries
+    /// of one sync so a resumed run reuses what it already staged.
+    SyncSource {
+        account_id: Uuid,
+        source_id: Uuid,
+        run_id: Uuid,
+    },
+    /// Delete a deleted source's documents, chunks and file.
+    PurgeSource { account_id: Uuid, source_id: Uuid },
 }
 
 impl Job {
@@ -16,13 +25,16 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::PurgeAgent { .. } => "purge_agent",
+            Job::SyncSource { .. } => "sync_source",
+            Job::PurgeSource { .. } => "purge_source",
         }
     }
 
     /// How many times the job is tried before it is parked as dead.
     pub fn max_attempts(&self) -> i32 {
         match self {
-            Job::PurgeAgent { .. } => 25,
+            Job::PurgeAgent { .. } | Job::PurgeSource { .. } => 25,
+            Job::SyncSource { .. } => 8,
         }
     }
 }

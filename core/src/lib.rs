@@ -18,6 +18,7 @@ pub mod queue;
 pub mod ratelimit;
 pub mod read_cache;
 pub mod secrets;
+pub mod sources;
 
 pub use context::Context;
 pub use error::{Error, Result};

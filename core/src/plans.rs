@@ -39,6 +39,17 @@ impl Plan {
         matches!(self, Plan::Pro | Plan::Enterprise)
     }
 
+    /// Most pages one website crawl of this plan may fetch.
+    pub fn max_crawl_pages(self) -> u32 {
+        match self {
+            Plan::Free => 50,
+            Plan::Starter => 200,
+            Plan::Growth => 1_000,
+            Plan::Pro => 5_000,
+            Plan::Enterprise => 50_000,
+        }
+    }
+
     /// Conversations allowed per calendar month; `None` is unlimited.
     pub fn monthly_conversations(self) -> Option<u64> {
         match self {

@@ -215,31 +215,12 @@ impl Queue {
         sql: &str,
         values: [sea_orm::Value; N],
     ) -> anyhow::Result<u64> {
-        let backend = self.db.get_database_backend();
-        let sql = placeholders(sql, backend);
         let res = self
             .db
-            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .execute_raw(crate::db::statement(&self.db, sql, values))
             .await?;
         Ok(res.rows_affected())
     }
-}
-
-fn placeholders(sql: &str, backend: DatabaseBackend) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    let mut parts = sql.split("{}").peekable();
-    while let Some(part) = parts.next() {
-        out.push_str(part);
-        if parts.peek().is_some() {
-            n += 1;
-            match backend {
-                DatabaseBackend::Postgres => out.push_str(&format!("${n}")),
-                _ => out.push('?'),
-            }
-        }
-    }
-    out
 }
 
 fn decode(r: &QueryResult, lease_token: Uuid) -> anyhow::Result<ClaimedJob> {
@@ -251,22 +232,4 @@ fn decode(r: &QueryResult, lease_token: Uuid) -> anyhow::Result<ClaimedJob> {
         max_attempts: r.try_get("", "max_attempts")?,
         job: serde_json::from_str(&payload).map_err(|e| format!("undecodable job payload: {e}")),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_follow_the_backend() {
-        let sql = "UPDATE jobs SET a = {} WHERE id = {}";
-        assert_eq!(
-            placeholders(sql, DatabaseBackend::Postgres),
-            "UPDATE jobs SET a = $1 WHERE id = $2"
-        );
-        assert_eq!(
-            placeholders(sql, DatabaseBackend::Sqlite),
-            "UPDATE jobs SET a = ? WHERE id = ?"
-        );
-    }
 }

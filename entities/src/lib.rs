@@ -3,4 +3,8 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod chunks;
+pub mod documents;
 pub mod jobs;
+pub mod source_files;
+pub mod sources;

@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_foundation;
+mod m20261125_000002_knowledge;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -10,6 +11,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261125_000001_foundation::Migration),
+            Box::new(m20261125_000002_knowledge::Migration),
+        ]
     }
 }

@@ -112,12 +112,17 @@ async fn api_keys_lifecycle(b: Backend) {
             .all(|k| k.get("key").is_none() && k.get("key_hash").is_none()),
         "no secrets in lists"
     );
-    assert!(
-        items
+    // The last use is recorded in the background.
+    let recorded = crate::support::eventually(10, || async {
+        let list = app.get("/api/v1/api-keys", &key).await;
+        list.body["data"]
+            .as_array()
+            .unwrap()
             .iter()
-            .any(|k| k["name"] == "default" && !k["last_used_at"].is_null()),
-        "last use recorded: {items:?}"
-    );
+            .any(|k| k["name"] == "default" && !k["last_used_at"].is_null())
+    })
+    .await;
+    assert!(recorded, "last use recorded");
 
     // Only hashes are stored: the plaintext appears nowhere in the table.
     let rows = otoq_entities::api_keys::Entity::find_all(&app.ctx().db).await;

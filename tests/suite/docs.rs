@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::support::process::run_otoq;
 use crate::support::{Backend, TestEnv, spawn_app};
 
-const ROUTES: [(&str, &str); 8] = [
+const ROUTES: [(&str, &str); 14] = [
     ("get", "/agents"),
     ("post", "/agents"),
     ("get", "/agents/{id}"),
@@ -14,6 +14,12 @@ const ROUTES: [(&str, &str); 8] = [
     ("get", "/api-keys"),
     ("post", "/api-keys"),
     ("delete", "/api-keys/{id}"),
+    ("get", "/agents/{id}/sources"),
+    ("post", "/agents/{id}/sources"),
+    ("post", "/agents/{id}/sources/upload"),
+    ("get", "/sources/{id}"),
+    ("post", "/sources/{id}/resync"),
+    ("delete", "/sources/{id}"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +108,7 @@ async fn cli_prints_the_same_spec() {
     let spec: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(spec["servers"][0]["url"], "https://api.example.com/api/v1");
     let paths: Vec<&String> = spec["paths"].as_object().unwrap().keys().collect();
-    assert_eq!(paths.len(), 4);
+    assert_eq!(paths.len(), 8);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@ mod cli;
 mod deploy;
 mod docs;
 mod errors;
+mod knowledge;
 mod queue;
 mod rate_limit;
 mod tenancy;

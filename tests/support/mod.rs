@@ -1,6 +1,7 @@
 //! Spawning the app against fresh storage, and small HTTP helpers.
 
 pub mod process;
+pub mod site;
 
 use std::collections::HashMap;
 
@@ -21,6 +22,14 @@ pub fn pg_admin_url() -> String {
 /// Redis used by the scaled-mode tests.
 pub fn redis_url() -> String {
     std::env::var("OTOQ_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Where the tests keep the offline embedding model (fetched once by the test command).
+pub fn test_model_dir() -> String {
+    format!(
+        "{}/target/test-models/all-MiniLM-L6-v2",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 /// Which storage a test runs on.
@@ -100,10 +109,18 @@ impl TestEnv {
             ("OTOQ_RATE_LIMIT_ENTERPRISE", "1000000".into()),
             ("OTOQ_RATE_LIMIT_ANONYMOUS", "1000000".into()),
             ("OTOQ_ALLOW_PRIVATE_NETWORKS", "true".into()),
+            // Embeddings are switched on by the tests that need them (see `with_embedder`).
+            ("OTOQ_EMBEDDER", "none".into()),
+            ("OTOQ_EMBEDDER_MODEL_DIR", test_model_dir()),
         ] {
             vars.insert(k.into(), v);
         }
         TestEnv { vars, _dir: dir }
+    }
+
+    /// Turns the offline embedder on.
+    pub fn with_embedder(&mut self) -> &mut Self {
+        self.set("OTOQ_EMBEDDER", "minilm")
     }
 
     /// Sets one variable.
@@ -259,6 +276,30 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         r.body["data"].clone()
+    }
+}
+
+impl TestApp {
+    /// Waits until the source is `ready` or `failed` and returns it.
+    pub async fn settled_source(&self, key: &str, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let r = self.get(&format!("/api/v1/sources/{id}"), key).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let status = r.body["data"]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if status == "ready" || status == "failed" {
+                return r.body["data"].clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "source still {status}: {}",
+                r.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub async fn run(ctx: Context, mut shutdown: watch::Receiver<bool>) {
     let cfg = ctx.config.queue.clone();
     let slots = Arc::new(Semaphore::new(cfg.concurrency));
     let mut wake = ctx.bus.subscribe();
+    let scheduler = tokio::spawn(schedule_refreshes(ctx.clone()));
     tracing::info!(concurrency = cfg.concurrency, "worker started");
     loop {
         if *shutdown.borrow() {
@@ -62,6 +63,7 @@ pub async fn run(ctx: Context, mut shutdown: watch::Receiver<bool>) {
             }
         }
     }
+    scheduler.abort();
     tracing::info!("worker stopping; waiting for running jobs");
     let _ = slots.acquire_many(cfg.concurrency as u32).await;
 }
@@ -75,6 +77,19 @@ async fn wait_for_jobs(rx: &mut tokio::sync::broadcast::Receiver<BusMessage>) {
             Err(tokio::sync::broadcast::error::RecvError::Closed) => {
                 std::future::pending::<()>().await;
             }
+        }
+    }
+}
+
+/// Every minute, starts the scheduled re-syncs that are due.
+async fn schedule_refreshes(ctx: Context) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match otoq_core::sources::enqueue_due_refreshes(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sources = n, "scheduled re-syncs started"),
+            Err(e) => tracing::warn!(error = %e, "cannot start scheduled re-syncs"),
         }
     }
 }

@@ -4,12 +4,12 @@ mod markdown;
 
 use poem_openapi::{ExtraHeader, OpenApiService};
 
-use crate::routes::{agents::AgentsApi, api_keys::ApiKeysApi};
+use crate::routes::{agents::AgentsApi, api_keys::ApiKeysApi, sources::SourcesApi};
 
 pub use markdown::to_markdown;
 
 /// The set of operation groups served under `/api/v1`.
-pub type Apis = (AgentsApi, ApiKeysApi);
+pub type Apis = (AgentsApi, SourcesApi, ApiKeysApi);
 
 const DESCRIPTION: &str = "\
 Programmatically manage your agents, conversations, leads and analytics. API access requires a Pro or \
@@ -27,7 +27,7 @@ Enterprise plan.\n\n\
 /// The OpenAPI service with its server set to `{public_url}/api/v1`.
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AgentsApi, ApiKeysApi),
+        (AgentsApi, SourcesApi, ApiKeysApi),
         "otoq API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -60,6 +60,7 @@ pub fn spec_json(public_url: &str) -> String {
 pub fn spec_value(public_url: &str) -> serde_json::Value {
     let mut spec: serde_json::Value =
         serde_json::from_str(&service(public_url).spec()).expect("poem-openapi emits JSON");
+    flatten_union_members(&mut spec);
     let bodies = request_body_schemas(&spec);
     if let Some(schemas) = spec
         .pointer_mut("/components/schemas")
@@ -68,6 +69,7 @@ pub fn spec_value(public_url: &str) -> serde_json::Value {
         for (name, schema) in schemas.iter_mut() {
             mark_optional_nullable(schema);
             if bodies.contains(name)
+                && schema.get("properties").is_some()
                 && let Some(o) = schema.as_object_mut()
             {
                 o.insert(
@@ -80,7 +82,70 @@ pub fn spec_value(public_url: &str) -> serde_json::Value {
     spec
 }
 
-/// Names of the component schemas used as request bodies.
+/// poem-openapi describes each member of a discriminated union as `allOf: [{type: enum}, $ref]`.
+/// Merges the two into one object schema, so `additionalProperties: false` can apply to it.
+fn flatten_union_members(spec: &mut serde_json::Value) {
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(|s| s.as_object())
+        .cloned()
+    else {
+        return;
+    };
+    let resolve = |v: &serde_json::Value| -> serde_json::Value {
+        match v.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => schemas
+                .get(r.rsplit('/').next().unwrap_or(r))
+                .cloned()
+                .unwrap_or_default(),
+            None => v.clone(),
+        }
+    };
+    let mut flattened = Vec::new();
+    for (name, schema) in &schemas {
+        let Some(parts) = schema.get("allOf").and_then(|a| a.as_array()) else {
+            continue;
+        };
+        let mut props = serde_json::Map::new();
+        let mut required: Vec<serde_json::Value> = Vec::new();
+        for part in parts.iter().map(&resolve) {
+            if let Some(p) = part.get("properties").and_then(|p| p.as_object()) {
+                props.extend(p.clone());
+            }
+            for r in part
+                .get("required")
+                .and_then(|r| r.as_array())
+                .into_iter()
+                .flatten()
+            {
+                if !required.contains(r) {
+                    required.push(r.clone());
+                }
+            }
+        }
+        let mut merged =
+            serde_json::json!({ "type": "object", "properties": props, "required": required });
+        let described = parts
+            .last()
+            .map(&resolve)
+            .and_then(|p| p.get("description").cloned());
+        if let Some(d) = schema.get("description").cloned().or(described) {
+            merged["description"] = d;
+        }
+        flattened.push((name.clone(), merged));
+    }
+    let Some(target) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    for (name, merged) in flattened {
+        target.insert(name, merged);
+    }
+}
+
+/// Names of the component schemas used as request bodies, and the members of their unions.
 fn request_body_schemas(spec: &serde_json::Value) -> Vec<String> {
     let mut names = Vec::new();
     let paths = spec.get("paths").and_then(|p| p.as_object());
@@ -95,7 +160,18 @@ fn request_body_schemas(spec: &serde_json::Value) -> Vec<String> {
             .and_then(|c| c.as_object());
         for media in content.into_iter().flat_map(|c| c.values()) {
             if let Some(r) = media.pointer("/schema/$ref").and_then(|r| r.as_str()) {
-                names.push(r.rsplit('/').next().unwrap_or(r).to_string());
+                let name = r.rsplit('/').next().unwrap_or(r).to_string();
+                let members = spec
+                    .pointer(&format!("/components/schemas/{name}/oneOf"))
+                    .and_then(|m| m.as_array());
+                for m in members
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.get("$ref")?.as_str())
+                {
+                    names.push(m.rsplit('/').next().unwrap_or(m).to_string());
+                }
+                names.push(name);
             }
         }
     }

@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod api_keys;
 pub mod health;
+pub mod sources;
 
 use poem_openapi::Tags;
 
@@ -13,4 +14,6 @@ pub enum Tag {
     Agents,
     /// API keys of the account.
     ApiKeys,
+    /// Knowledge sources: websites, documents, texts and Q&A the agent answers from.
+    Sources,
 }

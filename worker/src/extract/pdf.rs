@@ -1,1 +1,840 @@
-//! Placeholder: being written.
+//! PDF text, one Section per page: pdf-extract first, `pdftotext` (poppler) when that reads too little.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pdf_extract::content::{Content, Operation};
+use pdf_extract::{Dictionary, Document, Object, ObjectId, PlainTextOutput, Stream};
+
+use super::{ExtractError, ExtractedDoc, Section};
+
+const NOT_PDF: &str = "the file is not a PDF";
+const ENCRYPTED: &str = "the PDF is encrypted";
+const DAMAGED: &str = "the PDF is damaged and could not be read";
+const NO_TEXT: &str = "the PDF has no extractable text (it may be scanned images)";
+
+/// Fewer non-space characters per page than this, on average, means text was missed.
+const MIN_CHARS_PER_PAGE: usize = 20;
+const TITLE_MAX_CHARS: usize = 120;
+const PDFTOTEXT_TIMEOUT: Duration = Duration::from_secs(60);
+const PDFTOTEXT_MAX_OUTPUT: u64 = 64 * 1024 * 1024;
+/// Deeper nesting of form XObjects than this is refused: pdf-extract recurses without a limit.
+const MAX_FORM_DEPTH: usize = 32;
+const MAX_FORM_VISITS: usize = 2_000;
+
+/// Extracts the text of a PDF, one Section per page with heading_path ["Page N"].
+pub fn extract_pdf(bytes: &[u8]) -> Result<ExtractedDoc, ExtractError> {
+    extract_with_fallback(bytes, &pdftotext_pages)
+}
+
+/// Pages read by a second extractor, or None when it is unavailable or failed.
+type Fallback<'a> = &'a dyn Fn(&[u8]) -> Option<Vec<String>>;
+
+/// What pdf-extract made of a document that loaded.
+struct LibraryRead {
+    title: Option<String>,
+    /// One entry per page; None when pdf-extract failed or was not trusted with the page.
+    pages: Vec<Option<String>>,
+}
+
+enum LoadFailure {
+    Encrypted,
+    Damaged,
+}
+
+fn extract_with_fallback(bytes: &[u8], fallback: Fallback) -> Result<ExtractedDoc, ExtractError> {
+    if !has_pdf_header(bytes) {
+        return Err(ExtractError(NOT_PDF.into()));
+    }
+    let (title, pages, unread) = match read_with_library(bytes) {
+        Ok(read) => {
+            let mut unread: Vec<bool> = read.pages.iter().map(Option::is_none).collect();
+            let mut pages: Vec<String> = read
+                .pages
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect();
+            if (unread.contains(&true) || too_little(&pages))
+                && let Some(other) = fallback(bytes)
+            {
+                merge_pages(&mut pages, &mut unread, other);
+            }
+            (read.title, pages, unread)
+        }
+        Err(LoadFailure::Encrypted) => return Err(ExtractError(ENCRYPTED.into())),
+        // lopdf is stricter than poppler about broken cross-reference tables.
+        Err(LoadFailure::Damaged) => match fallback(bytes) {
+            Some(pages) if count_chars(&pages) > 0 => {
+                let unread = vec![false; pages.len()];
+                (None, pages, unread)
+            }
+            _ => return Err(ExtractError(DAMAGED.into())),
+        },
+    };
+    finish(title, pages, &unread)
+}
+
+/// Builds the document from page texts, judging whether the text is complete.
+fn finish(
+    info_title: Option<String>,
+    pages: Vec<String>,
+    unread: &[bool],
+) -> Result<ExtractedDoc, ExtractError> {
+    let pages: Vec<String> = pages.iter().map(|p| tidy(p)).collect();
+    if count_chars(&pages) == 0 {
+        return Err(ExtractError(NO_TEXT.into()));
+    }
+    let still_unread = pages
+        .iter()
+        .zip(unread)
+        .filter(|(p, u)| **u && p.is_empty())
+        .count();
+    let partial = if still_unread > 0 {
+        Some(format!(
+            "only part of the text could be read: {still_unread} of {} pages could not be read",
+            pages.len()
+        ))
+    } else if too_little(&pages) {
+        Some("only part of the text could be read: the pages hold very little text (parts may be scanned images)".into())
+    } else {
+        None
+    };
+    let title = info_title
+        .or_else(|| first_line_title(&pages))
+        .unwrap_or_default();
+    let sections = pages
+        .into_iter()
+        .enumerate()
+        .filter(|(_, text)| !text.is_empty())
+        .map(|(i, text)| Section {
+            heading_path: vec![format!("Page {}", i + 1)],
+            text,
+        })
+        .collect();
+    Ok(ExtractedDoc {
+        title,
+        sections,
+        partial,
+    })
+}
+
+/// Takes the fallback's text page by page where it read more; wholesale when page counts differ.
+fn merge_pages(pages: &mut Vec<String>, unread: &mut Vec<bool>, other: Vec<String>) {
+    if other.len() == pages.len() {
+        for (i, text) in other.into_iter().enumerate() {
+            if non_space_chars(&text) > non_space_chars(&pages[i]) {
+                pages[i] = text;
+                unread[i] = false;
+            }
+        }
+    } else if count_chars(&other) > count_chars(pages) {
+        unread.clear();
+        unread.resize(other.len(), false);
+        *pages = other;
+    }
+}
+
+fn has_pdf_header(bytes: &[u8]) -> bool {
+    // Readers accept junk before the header within the first KiB.
+    bytes[..bytes.len().min(1024)]
+        .windows(5)
+        .any(|w| w == b"%PDF-")
+}
+
+fn non_space_chars(text: &str) -> usize {
+    text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+fn count_chars(pages: &[String]) -> usize {
+    pages.iter().map(|p| non_space_chars(p)).sum()
+}
+
+fn too_little(pages: &[String]) -> bool {
+    pages.is_empty() || count_chars(pages) < MIN_CHARS_PER_PAGE * pages.len()
+}
+
+/// Trims lines, drops control characters and squeezes runs of blank lines.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let line: String = line
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\t')
+            .collect();
+        let line = line.trim();
+        if line.is_empty() {
+            blank_run += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank_run > 0 { "\n\n" } else { "\n" });
+        }
+        blank_run = 0;
+        out.push_str(line);
+    }
+    out
+}
+
+fn clean_title(raw: &str) -> Option<String> {
+    let title = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title: String = title
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(TITLE_MAX_CHARS)
+        .collect();
+    let title = title.trim();
+    (!title.is_empty() && !title.eq_ignore_ascii_case("untitled")).then(|| title.to_string())
+}
+
+fn first_line_title(pages: &[String]) -> Option<String> {
+    pages.iter().flat_map(|p| p.lines()).find_map(clean_title)
+}
+
+fn read_with_library(bytes: &[u8]) -> Result<LibraryRead, LoadFailure> {
+    let mut doc = match catch_unwind(|| Document::load_mem(bytes)) {
+        Ok(Ok(doc)) => doc,
+        Ok(Err(pdf_extract::Error::Decryption(_) | pdf_extract::Error::InvalidPassword)) => {
+            return Err(LoadFailure::Encrypted);
+        }
+        _ if contains(bytes, b"/Encrypt") => return Err(LoadFailure::Encrypted),
+        _ => return Err(LoadFailure::Damaged),
+    };
+    // lopdf decrypts files with an empty user password while loading; the rest stay encrypted.
+    if doc.trailer.has(b"Encrypt") || doc.is_encrypted() {
+        return Err(LoadFailure::Encrypted);
+    }
+    let title = catch_unwind(AssertUnwindSafe(|| info_title(&doc)))
+        .ok()
+        .flatten();
+    // A panic in a repair leaves each page either repaired whole or untouched.
+    let _ = catch_unwind(AssertUnwindSafe(|| repair_media_boxes(&mut doc)));
+    let _ = catch_unwind(AssertUnwindSafe(|| expand_quote_operators(&mut doc)));
+    let page_ids =
+        catch_unwind(AssertUnwindSafe(|| doc.get_pages())).map_err(|_| LoadFailure::Damaged)?;
+    let pages = page_ids
+        .into_iter()
+        .map(|(number, id)| {
+            if !page_is_safe(&doc, id) {
+                return None;
+            }
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut text = String::new();
+                pdf_extract::output_doc_page(&doc, &mut PlainTextOutput::new(&mut text), number)
+                    .map(|()| text)
+            }))
+            .ok()
+            .and_then(Result::ok)
+        })
+        .collect();
+    Ok(LibraryRead { title, pages })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn deref<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Object> {
+    match object {
+        Object::Reference(id) => doc.get_object(*id).ok(),
+        other => Some(other),
+    }
+}
+
+fn dict_entry<'a>(doc: &'a Document, dict: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    dict.get(key).ok().and_then(|o| deref(doc, o))
+}
+
+fn info_title(doc: &Document) -> Option<String> {
+    let info = deref(doc, doc.trailer.get(b"Info").ok()?)?.as_dict().ok()?;
+    let title = dict_entry(doc, info, b"Title")?;
+    clean_title(&pdf_extract::decode_text_string(title).ok()?)
+}
+
+/// Gives pages without a usable /MediaBox (own or inherited) US Letter, as poppler does;
+/// pdf-extract panics on them.
+fn repair_media_boxes(doc: &mut Document) {
+    let page_ids: Vec<ObjectId> = doc.get_pages().into_values().collect();
+    for page_id in page_ids {
+        if inherited(doc, page_id, b"MediaBox").is_some_and(|b| is_rectangle(doc, b)) {
+            continue;
+        }
+        if let Ok(page) = doc.get_dictionary_mut(page_id) {
+            let letter = [0, 0, 612, 792].map(Object::Integer);
+            page.set("MediaBox", Object::Array(letter.to_vec()));
+        }
+    }
+}
+
+fn is_rectangle(doc: &Document, object: &Object) -> bool {
+    deref(doc, object)
+        .and_then(|o| o.as_array().ok())
+        .is_some_and(|a| {
+            a.len() >= 4
+                && a.iter()
+                    .all(|n| matches!(n, Object::Integer(_) | Object::Real(_)))
+        })
+}
+
+/// Looks `key` up on a page and then its ancestors, guarding against /Parent cycles.
+fn inherited<'a>(doc: &'a Document, page_id: ObjectId, key: &[u8]) -> Option<&'a Object> {
+    let mut seen = HashSet::new();
+    let mut node = page_id;
+    while seen.insert(node) {
+        let dict = doc.get_dictionary(node).ok()?;
+        if let Some(value) = dict_entry(doc, dict, key) {
+            return Some(value);
+        }
+        node = dict.get(b"Parent").and_then(Object::as_reference).ok()?;
+    }
+    None
+}
+
+/// Rewrites the `'` and `"` text operators, which pdf-extract ignores, into `T*` + `Tj`.
+///
+/// Ghostscript writes most lines of text with `'`, so without this nearly all of their text is lost.
+fn expand_quote_operators(doc: &mut Document) {
+    let page_ids: Vec<ObjectId> = doc.get_pages().into_values().collect();
+    for page_id in page_ids {
+        let Some(content) = doc
+            .get_page_content(page_id)
+            .ok()
+            .and_then(|c| rewrite_quotes(&c))
+        else {
+            continue;
+        };
+        let stream_id = doc.add_object(Stream::new(Dictionary::new(), content));
+        if let Ok(page) = doc.get_dictionary_mut(page_id) {
+            page.set("Contents", stream_id);
+        }
+    }
+    for object in doc.objects.values_mut() {
+        if let Object::Stream(stream) = object
+            && stream
+                .dict
+                .get(b"Subtype")
+                .and_then(Object::as_name)
+                .is_ok_and(|n| n == b"Form")
+            && let Some(content) = stream
+                .get_plain_content()
+                .ok()
+                .and_then(|c| rewrite_quotes(&c))
+        {
+            stream.set_plain_content(content);
+        }
+    }
+}
+
+fn rewrite_quotes(content: &[u8]) -> Option<Vec<u8>> {
+    if !content.iter().any(|b| *b == b'\'' || *b == b'"') {
+        return None;
+    }
+    let decoded = Content::decode(content).ok()?;
+    if !decoded
+        .operations
+        .iter()
+        .any(|op| op.operator == "'" || op.operator == "\"")
+    {
+        return None;
+    }
+    let mut operations = Vec::with_capacity(decoded.operations.len() + 16);
+    for op in decoded.operations {
+        match (op.operator.as_str(), op.operands.len()) {
+            ("'", 1) => {
+                operations.push(Operation::new("T*", vec![]));
+                operations.push(Operation::new("Tj", op.operands));
+            }
+            ("\"", 3) => {
+                let mut operands = op.operands.into_iter();
+                let (word, char, text) = (operands.next()?, operands.next()?, operands.next()?);
+                operations.push(Operation::new("Tw", vec![word]));
+                operations.push(Operation::new("Tc", vec![char]));
+                operations.push(Operation::new("T*", vec![]));
+                operations.push(Operation::new("Tj", vec![text]));
+            }
+            _ => operations.push(op),
+        }
+    }
+    Content { operations }.encode().ok()
+}
+
+/// Whether pdf-extract can process the page without recursing forever.
+///
+/// It follows /Parent links and form XObjects recursively with no cycle check, and a stack
+/// overflow aborts the whole process, which catch_unwind cannot stop.
+fn page_is_safe(doc: &Document, page_id: ObjectId) -> bool {
+    let mut seen = HashSet::new();
+    let mut node = page_id;
+    while let Ok(parent) = doc
+        .get_dictionary(node)
+        .and_then(|d| d.get(b"Parent"))
+        .and_then(Object::as_reference)
+    {
+        if !seen.insert(node) {
+            return false;
+        }
+        node = parent;
+    }
+    let resources = inherited(doc, page_id, b"Resources").and_then(|r| r.as_dict().ok());
+    let mut visits = 0;
+    resources.is_none_or(|r| forms_are_finite(doc, r, &mut Vec::new(), &mut visits))
+}
+
+/// Walks the form XObjects reachable from `resources`, failing on a cycle or deep nesting.
+fn forms_are_finite(
+    doc: &Document,
+    resources: &Dictionary,
+    path: &mut Vec<ObjectId>,
+    visits: &mut usize,
+) -> bool {
+    let Some(xobjects) = dict_entry(doc, resources, b"XObject").and_then(|x| x.as_dict().ok())
+    else {
+        return true;
+    };
+    for (_, entry) in xobjects.iter() {
+        let Ok(id) = entry.as_reference() else {
+            continue;
+        };
+        let Ok(form) = doc.get_object(id).and_then(Object::as_stream) else {
+            continue;
+        };
+        if !form
+            .dict
+            .get(b"Subtype")
+            .and_then(Object::as_name)
+            .is_ok_and(|n| n == b"Form")
+        {
+            continue;
+        }
+        *visits += 1;
+        if path.contains(&id) || path.len() >= MAX_FORM_DEPTH || *visits > MAX_FORM_VISITS {
+            return false;
+        }
+        let content = form.get_plain_content().unwrap_or_default();
+        if !contains(&content, b"Do") {
+            continue;
+        }
+        // A form without its own resources uses its caller's, as pdf-extract does.
+        let inner = dict_entry(doc, &form.dict, b"Resources")
+            .and_then(|r| r.as_dict().ok())
+            .unwrap_or(resources);
+        path.push(id);
+        let finite = forms_are_finite(doc, inner, path, visits);
+        path.pop();
+        if !finite {
+            return false;
+        }
+    }
+    true
+}
+
+/// Runs `pdftotext` on the bytes and splits its output into pages; None when it is missing or fails.
+fn pdftotext_pages(bytes: &[u8]) -> Option<Vec<String>> {
+    run_pdftotext("pdftotext", bytes, PDFTOTEXT_TIMEOUT)
+}
+
+/// Runs a pdftotext-compatible `program`, killing it after `timeout`.
+fn run_pdftotext(program: &str, bytes: &[u8], timeout: Duration) -> Option<Vec<String>> {
+    let mut child = Command::new(program)
+        .args(["-enc", "UTF-8", "-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let stdout = child.stdout.take()?;
+    let (status, output) = std::thread::scope(|scope| {
+        // A write error only means pdftotext stopped reading; its exit status tells the rest.
+        scope.spawn(move || stdin.write_all(bytes));
+        let reader = scope.spawn(move || {
+            let mut out = Vec::new();
+            stdout
+                .take(PDFTOTEXT_MAX_OUTPUT)
+                .read_to_end(&mut out)
+                .map(|_| out)
+        });
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+            }
+        };
+        (status, reader.join().ok().and_then(Result::ok))
+    });
+    if !status?.success() {
+        return None;
+    }
+    Some(split_pages(&String::from_utf8_lossy(&output?)))
+}
+
+/// Splits pdftotext output on the form feed it writes after every page.
+fn split_pages(output: &str) -> Vec<String> {
+    let mut pages: Vec<String> = output.split('\x0c').map(str::to_string).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GHOSTSCRIPT: &[u8] =
+        include_bytes!("../../../tests/fixtures/documents/ghostscript-2p.pdf");
+    const REPORTLAB: &[u8] = include_bytes!("../../../tests/fixtures/documents/reportlab-2p.pdf");
+    const QUIRKS: &[u8] = include_bytes!("../../../tests/fixtures/documents/handmade-quirks.pdf");
+    const TRUNCATED: &[u8] = include_bytes!("../../../tests/fixtures/documents/truncated.pdf");
+    const ZIP: &[u8] = include_bytes!("../../../tests/fixtures/documents/zip-renamed.pdf");
+    const ENCRYPTED_USER: &[u8] =
+        include_bytes!("../../../tests/fixtures/documents/encrypted-user-pw.pdf");
+    const ENCRYPTED_OWNER: &[u8] =
+        include_bytes!("../../../tests/fixtures/documents/encrypted-owner-only.pdf");
+
+    fn no_fallback(_: &[u8]) -> Option<Vec<String>> {
+        None
+    }
+
+    fn have_pdftotext() -> bool {
+        Command::new("pdftotext").arg("-v").output().is_ok()
+    }
+
+    fn page(doc: &ExtractedDoc, n: usize) -> &str {
+        let heading = vec![format!("Page {n}")];
+        &doc.sections
+            .iter()
+            .find(|s| s.heading_path == heading)
+            .expect("page section")
+            .text
+    }
+
+    fn err(result: Result<ExtractedDoc, ExtractError>) -> String {
+        result.expect_err("expected an error").0
+    }
+
+    fn assert_greenhouse(doc: &ExtractedDoc) {
+        assert_eq!(doc.title, "Greenhouse Watering Guide");
+        assert_eq!(doc.sections.len(), 2);
+        assert!(
+            page(doc, 1).contains("Tomato seedlings need water every second morning before nine.")
+        );
+        assert!(page(doc, 1).contains("The rain barrel behind shed B holds three hundred litres."));
+        assert!(
+            page(doc, 2).contains("Basil prefers the east bench where it gets four hours of sun.")
+        );
+        assert!(
+            page(doc, 2).contains("Never water the cactus shelf during the month of December.")
+        );
+        assert!(!page(doc, 1).contains("Basil"));
+        assert_eq!(doc.partial, None);
+    }
+
+    #[test]
+    fn reportlab_pages_become_sections() {
+        assert_greenhouse(&extract_with_fallback(REPORTLAB, &no_fallback).unwrap());
+        assert_greenhouse(&extract_pdf(REPORTLAB).unwrap());
+    }
+
+    #[test]
+    fn ghostscript_quote_operator_text_is_read_without_pdftotext() {
+        for doc in [
+            extract_with_fallback(GHOSTSCRIPT, &no_fallback).unwrap(),
+            extract_pdf(GHOSTSCRIPT).unwrap(),
+        ] {
+            assert_eq!(doc.title, "Harbor Lighthouse Maintenance Log");
+            assert_eq!(doc.sections.len(), 2);
+            assert_eq!(doc.partial, None);
+            let one = page(&doc, 1);
+            assert!(
+                one.contains("The north lighthouse lens was polished on the third of March."),
+                "{one}"
+            );
+            assert!(
+                one.contains("Keeper Ingrid Solberg counted 412 steps up to the lantern room."),
+                "{one}"
+            );
+            let two = page(&doc, 2);
+            assert!(
+                two.contains("The foghorn compressor was replaced by a brass model in April."),
+                "{two}"
+            );
+            assert!(
+                two.contains("Spare bulbs are stored in cabinet seventeen beside the radio."),
+                "{two}"
+            );
+        }
+    }
+
+    #[test]
+    fn quote_operators_are_rewritten() {
+        let out = rewrite_quotes(b"BT 14 TL (one) Tj (two) ' 1 2 (three) \" ET").unwrap();
+        let ops: Vec<String> = Content::decode(&out)
+            .unwrap()
+            .operations
+            .into_iter()
+            .map(|o| o.operator)
+            .collect();
+        assert_eq!(
+            ops,
+            ["BT", "TL", "Tj", "T*", "Tj", "Tw", "Tc", "T*", "Tj", "ET"]
+        );
+        assert_eq!(rewrite_quotes(b"BT (it's) Tj ET"), None);
+    }
+
+    #[test]
+    fn pdftotext_reads_both_producers_when_installed() {
+        if !have_pdftotext() {
+            assert_eq!(pdftotext_pages(REPORTLAB), None);
+            return;
+        }
+        let pages = pdftotext_pages(GHOSTSCRIPT).unwrap();
+        assert_eq!(pages.len(), 2);
+        assert!(
+            pages[0].contains("Keeper Ingrid Solberg counted 412 steps up to the lantern room.")
+        );
+        assert!(pages[1].contains("Spare bulbs are stored in cabinet seventeen beside the radio."));
+        let pages = pdftotext_pages(REPORTLAB).unwrap();
+        assert_eq!(pages.len(), 2);
+        assert!(pages[1].contains("Never water the cactus shelf during the month of December."));
+        assert_eq!(pdftotext_pages(TRUNCATED), None);
+    }
+
+    #[test]
+    fn missing_media_box_is_repaired_and_panicking_page_comes_from_pdftotext() {
+        // No /MediaBox anywhere (repaired), and page 2 paints a missing XObject: pdf-extract
+        // panics on that page (caught); poppler skips the XObject and reads the text.
+        let doc = extract_with_fallback(QUIRKS, &no_fallback).unwrap();
+        assert_eq!(
+            page(&doc, 1),
+            "The orchard has fourteen pear trees planted in 1998."
+        );
+        assert_eq!(doc.sections.len(), 1);
+        assert_eq!(
+            doc.title,
+            "The orchard has fourteen pear trees planted in 1998."
+        );
+        assert_eq!(
+            doc.partial.as_deref(),
+            Some("only part of the text could be read: 1 of 2 pages could not be read")
+        );
+        let doc = extract_pdf(QUIRKS).unwrap();
+        if have_pdftotext() {
+            assert_eq!(doc.partial, None);
+            assert_eq!(
+                page(&doc, 1),
+                "The orchard has fourteen pear trees planted in 1998."
+            );
+            assert_eq!(
+                page(&doc, 2),
+                "Cider is pressed in the barn on the first Saturday of October."
+            );
+        } else {
+            assert_eq!(doc.sections.len(), 1);
+            assert!(doc.partial.is_some());
+        }
+    }
+
+    #[test]
+    fn hanging_pdftotext_is_killed_and_missing_one_is_none() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("pdftotext");
+        std::fs::write(&script, "#!/bin/sh\nPATH=/usr/bin:/bin exec sleep 30\n").unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let start = Instant::now();
+        assert_eq!(
+            run_pdftotext(
+                script.to_str().unwrap(),
+                REPORTLAB,
+                Duration::from_millis(300)
+            ),
+            None
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+        let missing = dir.path().join("absent");
+        assert_eq!(
+            run_pdftotext(missing.to_str().unwrap(), REPORTLAB, PDFTOTEXT_TIMEOUT),
+            None
+        );
+    }
+
+    #[test]
+    fn split_pages_drops_only_the_trailing_form_feed() {
+        assert_eq!(
+            split_pages("one\n\x0c\x0cthree\n\x0c"),
+            ["one\n", "", "three\n"]
+        );
+        assert_eq!(split_pages(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn fallback_fills_only_the_pages_it_read_better() {
+        let fallback = |_: &[u8]| {
+            Some(vec![
+                "short".to_string(),
+                "The second page as the fallback read it, with plenty of words.".to_string(),
+            ])
+        };
+        // Page 1 reads fine in pdf-extract, so the fallback is only asked because page 2 failed.
+        let mut pages = vec![
+            "A first page with more than enough characters in it.".to_string(),
+            String::new(),
+        ];
+        let mut unread = vec![false, true];
+        merge_pages(&mut pages, &mut unread, fallback(b"").unwrap());
+        assert_eq!(
+            pages[0],
+            "A first page with more than enough characters in it."
+        );
+        assert!(pages[1].starts_with("The second page as the fallback read it"));
+        assert_eq!(unread, [false, false]);
+        let doc = finish(None, pages, &unread).unwrap();
+        assert_eq!(doc.partial, None);
+        assert_eq!(
+            doc.title,
+            "A first page with more than enough characters in it."
+        );
+    }
+
+    #[test]
+    fn unread_or_sparse_pages_mark_the_document_partial() {
+        let pages = vec![
+            "Enough text on this first page to pass the bar.".to_string(),
+            String::new(),
+        ];
+        let doc = finish(Some("T".into()), pages, &[false, true]).unwrap();
+        assert_eq!(
+            doc.partial.as_deref(),
+            Some("only part of the text could be read: 1 of 2 pages could not be read")
+        );
+        assert_eq!(doc.sections.len(), 1);
+        assert_eq!(doc.sections[0].heading_path, ["Page 1"]);
+        let doc = finish(None, vec!["Fig. 1".into(), "x".into()], &[false, false]).unwrap();
+        assert!(
+            doc.partial
+                .unwrap()
+                .starts_with("only part of the text could be read")
+        );
+        assert_eq!(err(finish(None, vec![" \n ".into()], &[false])), NO_TEXT);
+    }
+
+    #[test]
+    fn bad_files_get_clear_errors() {
+        assert_eq!(err(extract_pdf(ZIP)), NOT_PDF);
+        assert_eq!(err(extract_pdf(b"")), NOT_PDF);
+        assert_eq!(err(extract_pdf(b"hello world")), NOT_PDF);
+        assert_eq!(err(extract_pdf(TRUNCATED)), DAMAGED);
+        assert_eq!(err(extract_pdf(b"%PDF-1.7\n")), DAMAGED);
+        assert_eq!(err(extract_pdf(ENCRYPTED_USER)), ENCRYPTED);
+    }
+
+    #[test]
+    fn owner_password_only_pdf_opens_without_a_password() {
+        assert_greenhouse(&extract_with_fallback(ENCRYPTED_OWNER, &no_fallback).unwrap());
+    }
+
+    #[test]
+    fn self_referencing_form_is_not_given_to_pdf_extract() {
+        let mut doc = Document::load_mem(REPORTLAB).unwrap();
+        let pages = doc.get_pages();
+        let (first, second) = (pages[&1], pages[&2]);
+        let form_id = doc.new_object_id();
+        let mut own = Dictionary::new();
+        own.set("Loop", form_id);
+        let mut form_resources = Dictionary::new();
+        form_resources.set("XObject", own);
+        let mut form_dict = Dictionary::new();
+        form_dict.set("Subtype", Object::Name(b"Form".to_vec()));
+        form_dict.set("Resources", form_resources);
+        doc.objects.insert(
+            form_id,
+            Object::Stream(Stream::new(form_dict, b"/Loop Do".to_vec())),
+        );
+        let mut page_resources = inherited(&doc, first, b"Resources")
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .clone();
+        let mut page_xobjects = Dictionary::new();
+        page_xobjects.set("Loop", form_id);
+        page_resources.set("XObject", page_xobjects);
+        doc.get_dictionary_mut(first)
+            .unwrap()
+            .set("Resources", page_resources);
+        doc.add_page_contents(first, b"/Loop Do".to_vec()).unwrap();
+        assert!(!page_is_safe(&doc, first));
+        assert!(page_is_safe(&doc, second));
+        // Without the guard pdf-extract recurses until the stack overflows and the process aborts.
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let doc = extract_with_fallback(&bytes, &no_fallback).unwrap();
+        assert_eq!(doc.sections.len(), 1);
+        assert!(
+            page(&doc, 2).contains("Never water the cactus shelf during the month of December.")
+        );
+        assert_eq!(
+            doc.partial.as_deref(),
+            Some("only part of the text could be read: 1 of 2 pages could not be read")
+        );
+    }
+
+    #[test]
+    fn damaged_variants_never_panic() {
+        let start = Instant::now();
+        let mut outcomes = (0, 0);
+        for source in [REPORTLAB, GHOSTSCRIPT] {
+            let mut variants: Vec<Vec<u8>> = (1..80)
+                .map(|i| source[..source.len() * i / 80].to_vec())
+                .collect();
+            let mut seed = 0x2545_f491_u32;
+            for _ in 0..120 {
+                let mut bytes = source.to_vec();
+                for _ in 0..4 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    let at = seed as usize % bytes.len();
+                    bytes[at] ^= 1 << (seed % 8);
+                }
+                variants.push(bytes);
+            }
+            for bytes in variants {
+                match extract_with_fallback(&bytes, &no_fallback) {
+                    Ok(doc) => {
+                        assert!(!doc.sections.is_empty());
+                        outcomes.0 += 1;
+                    }
+                    Err(e) => {
+                        assert!(
+                            [NOT_PDF, DAMAGED, NO_TEXT, ENCRYPTED].contains(&e.0.as_str()),
+                            "{e}"
+                        );
+                        outcomes.1 += 1;
+                    }
+                }
+            }
+        }
+        assert!(outcomes.0 > 0 && outcomes.1 > 0, "{outcomes:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}

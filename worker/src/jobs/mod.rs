@@ -1,6 +1,7 @@
 //! One module per job kind; [`handle`] dispatches a job to it.
 
 mod purge_agent;
+mod sync_source;
 
 use otoq_core::Context;
 use otoq_core::jobs::Job;
@@ -12,5 +13,12 @@ pub async fn handle(ctx: &Context, job: Job) -> anyhow::Result<()> {
             account_id,
             agent_id,
         } => purge_agent::run(ctx, account_id, agent_id).await,
+        Job::SyncSource {
+            source_id, run_id, ..
+        } => sync_source::run(ctx, source_id, run_id).await,
+        Job::PurgeSource { source_id, .. } => {
+            otoq_core::knowledge::store::purge_source(&ctx.db, source_id).await?;
+            Ok(())
+        }
     }
 }

@@ -1,0 +1,405 @@
+//! Knowledge sources: `/agents/{id}/sources`, `/agents/{id}/sources/upload` and `/sources/{id}`.
+
+use otoq_core::Context;
+use otoq_core::sources::{self, NewSource, QaPair, Refresh};
+use otoq_entities::sources::Model;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::multipart::Upload;
+use poem_openapi::{ApiResponse, Enum, Multipart, Object, OpenApi, Union};
+use uuid::Uuid;
+
+use super::Tag;
+use crate::envelope::{self, Page};
+use crate::error::ApiError;
+use crate::security::ApiKey;
+use crate::timestamp::Timestamp;
+
+/// Where a sync stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum SourceStatus {
+    Queued,
+    Processing,
+    Ready,
+    Failed,
+}
+
+/// The kind of a source.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum SourceType {
+    Url,
+    Text,
+    Qa,
+    File,
+}
+
+/// How often the source is synced again by itself.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum RefreshMode {
+    Off,
+    Daily,
+    Weekly,
+}
+
+impl From<RefreshMode> for Refresh {
+    fn from(r: RefreshMode) -> Self {
+        match r {
+            RefreshMode::Off => Refresh::Off,
+            RefreshMode::Daily => Refresh::Daily,
+            RefreshMode::Weekly => Refresh::Weekly,
+        }
+    }
+}
+
+/// What a sync found and did so far.
+#[derive(Object)]
+pub struct Progress {
+    /// Pages or items found.
+    pub found: i32,
+    /// Pages or items read and indexed.
+    pub done: i32,
+    /// Pages or items that could not be read.
+    pub failed: i32,
+    /// Passages the agent can answer from.
+    pub chunks: i32,
+}
+
+/// A knowledge source of an agent.
+#[derive(Object)]
+pub struct Source {
+    pub id: Uuid,
+    pub agent_id: Uuid,
+    #[oai(rename = "type")]
+    pub kind: SourceType,
+    pub name: String,
+    /// The website (url sources).
+    pub url: Option<String>,
+    pub status: SourceStatus,
+    pub progress: Progress,
+    /// Why the last sync failed, for a person.
+    pub error: Option<String>,
+    pub refresh: RefreshMode,
+    pub last_synced_at: Option<Timestamp>,
+    pub next_sync_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<Model> for Source {
+    fn from(m: Model) -> Self {
+        let kind = match m.kind.as_str() {
+            "url" => SourceType::Url,
+            "qa" => SourceType::Qa,
+            "file" => SourceType::File,
+            _ => SourceType::Text,
+        };
+        let status = match m.status.as_str() {
+            "processing" => SourceStatus::Processing,
+            "ready" => SourceStatus::Ready,
+            "failed" => SourceStatus::Failed,
+            _ => SourceStatus::Queued,
+        };
+        let refresh = match m.refresh.as_str() {
+            "daily" => RefreshMode::Daily,
+            "weekly" => RefreshMode::Weekly,
+            _ => RefreshMode::Off,
+        };
+        Source {
+            id: m.id,
+            agent_id: m.agent_id,
+            kind,
+            name: m.name,
+            url: m.url,
+            status,
+            progress: Progress {
+                found: m.pages_found,
+                done: m.pages_done,
+                failed: m.pages_failed,
+                chunks: m.chunks,
+            },
+            error: m.error,
+            refresh,
+            last_synced_at: m.last_synced_at.map(Into::into),
+            next_sync_at: m.next_sync_at.map(Into::into),
+            created_at: m.created_at.into(),
+            updated_at: m.updated_at.into(),
+        }
+    }
+}
+
+/// A website to crawl: same site only, robots.txt and sitemap.xml respected.
+#[derive(Object)]
+pub struct UrlSourceInput {
+    /// The start page, e.g. `https://example.com/docs/`.
+    #[oai(validator(min_length = 1, max_length = 2048, pattern = r"^[^\x00]*$"))]
+    pub url: String,
+    /// Defaults to the host name.
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ))]
+    pub name: Option<String>,
+    /// Pages to read at most (default 500, capped by the plan).
+    #[oai(validator(minimum(value = "1"), maximum(value = "50000")))]
+    pub max_pages: Option<u32>,
+    /// Links to follow from the start page at most (default 5).
+    #[oai(validator(maximum(value = "20")))]
+    pub max_depth: Option<u32>,
+    /// Re-crawl by itself (default off).
+    pub refresh: Option<RefreshMode>,
+}
+
+/// A text to learn.
+#[derive(Object)]
+pub struct TextSourceInput {
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ))]
+    pub title: String,
+    #[oai(validator(
+        min_length = 1,
+        max_length = 500000,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ))]
+    pub content: String,
+}
+
+/// A question and its answer; the pair is kept whole.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct QaPairInput {
+    #[oai(validator(
+        min_length = 1,
+        max_length = 1000,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ))]
+    pub question: String,
+    #[oai(validator(
+        min_length = 1,
+        max_length = 10000,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ))]
+    pub answer: String,
+}
+
+/// Questions and answers.
+#[derive(Object)]
+pub struct QaSourceInput {
+    #[oai(validator(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
+    ))]
+    pub title: Option<String>,
+    #[oai(validator(min_items = 1, max_items = 1000))]
+    pub pairs: Vec<QaPairInput>,
+}
+
+/// A new source, by `type`.
+#[derive(Union)]
+#[oai(discriminator_name = "type", one_of)]
+pub enum CreateSource {
+    #[oai(mapping = "url")]
+    Url(UrlSourceInput),
+    #[oai(mapping = "text")]
+    Text(TextSourceInput),
+    #[oai(mapping = "qa")]
+    Qa(QaSourceInput),
+}
+
+/// A document to learn: PDF, DOCX, TXT, Markdown, HTML or CSV.
+#[derive(Multipart)]
+pub struct UploadSource {
+    /// The file (at most the configured upload limit, 20 MiB by default).
+    pub file: Upload,
+    /// Defaults to the file name.
+    pub name: Option<String>,
+    /// Re-read by itself (default off).
+    pub refresh: Option<RefreshMode>,
+}
+
+/// The source was accepted; its sync runs in the background.
+#[derive(ApiResponse)]
+pub enum Accepted {
+    #[oai(status = 202)]
+    Accepted(Json<envelope::Data<Source>>),
+}
+
+const UPLOAD_EXTENSIONS: [&str; 8] = ["pdf", "docx", "txt", "md", "markdown", "html", "htm", "csv"];
+
+pub struct SourcesApi;
+
+#[OpenApi(tag = "Tag::Sources")]
+impl SourcesApi {
+    /// List an agent's sources
+    #[oai(
+        path = "/agents/:id/sources",
+        method = "get",
+        operation_id = "listSources"
+    )]
+    async fn list(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+        /// Page size, 1–100.
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<i64>>,
+        /// Items to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+    ) -> Result<Json<envelope::List<Source>>, ApiError> {
+        let page = Page::new(limit.0, offset.0)?;
+        let (rows, total) =
+            sources::list(&ctx, auth.0.account_id, id.0, page.limit, page.offset).await?;
+        Ok(envelope::list(
+            rows.into_iter().map(Source::from).collect(),
+            total,
+            page,
+        ))
+    }
+
+    /// Add a website, text or Q&A source
+    ///
+    /// Answers 202 at once; the sync runs in the background. Follow it with `GET /sources/{id}`.
+    #[oai(
+        path = "/agents/:id/sources",
+        method = "post",
+        operation_id = "createSource"
+    )]
+    async fn create(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+        body: Json<CreateSource>,
+    ) -> Result<Accepted, ApiError> {
+        let new = match body.0 {
+            CreateSource::Url(u) => NewSource::Url {
+                url: u.url,
+                name: u.name,
+                max_pages: u.max_pages,
+                max_depth: u.max_depth,
+                refresh: u.refresh.map(Into::into).unwrap_or(Refresh::Off),
+            },
+            CreateSource::Text(t) => NewSource::Text {
+                title: t.title,
+                content: t.content,
+            },
+            CreateSource::Qa(q) => NewSource::Qa {
+                title: q.title,
+                pairs: q
+                    .pairs
+                    .into_iter()
+                    .map(|p| QaPair {
+                        question: p.question,
+                        answer: p.answer,
+                    })
+                    .collect(),
+            },
+        };
+        let source = sources::create(&ctx, auth.0.account_id, auth.0.plan, id.0, new).await?;
+        Ok(Accepted::Accepted(envelope::data(source.into())))
+    }
+
+    /// Upload a document
+    ///
+    /// Multipart with a `file` part: PDF, DOCX, TXT, Markdown, HTML or CSV. Answers 202 at once.
+    #[oai(
+        path = "/agents/:id/sources/upload",
+        method = "post",
+        operation_id = "uploadSource"
+    )]
+    async fn upload(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+        form: UploadSource,
+    ) -> Result<Accepted, ApiError> {
+        let filename = form.file.file_name().unwrap_or("upload").to_string();
+        let ext = filename
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        if !UPLOAD_EXTENSIONS.contains(&ext.as_str()) {
+            return Err(ApiError::validation(format!(
+                "`file` {filename:?} is not a supported document: send a .pdf, .docx, .txt, .md, .html or .csv file"
+            )));
+        }
+        let content_type = form.file.content_type().map(str::to_string);
+        let bytes = form
+            .file
+            .into_vec()
+            .await
+            .map_err(|e| ApiError::validation(format!("`file` could not be read: {e}")))?;
+        let new = NewSource::File {
+            filename,
+            content_type,
+            bytes,
+            name: form.name,
+            refresh: form.refresh.map(Into::into).unwrap_or(Refresh::Off),
+        };
+        let source = sources::create(&ctx, auth.0.account_id, auth.0.plan, id.0, new).await?;
+        Ok(Accepted::Accepted(envelope::data(source.into())))
+    }
+
+    /// Get a source
+    ///
+    /// With its status and progress.
+    #[oai(path = "/sources/:id", method = "get", operation_id = "getSource")]
+    async fn get(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+    ) -> Result<Json<envelope::Data<Source>>, ApiError> {
+        Ok(envelope::data(
+            sources::get(&ctx.db, auth.0.account_id, id.0).await?.into(),
+        ))
+    }
+
+    /// Re-sync a source
+    ///
+    /// Reads it again; only changed documents are re-embedded, vanished ones removed. The agent keeps
+    /// answering from the previous version until the sync finishes.
+    #[oai(
+        path = "/sources/:id/resync",
+        method = "post",
+        operation_id = "resyncSource"
+    )]
+    async fn resync(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+    ) -> Result<Accepted, ApiError> {
+        let source = sources::resync(&ctx, auth.0.account_id, id.0).await?;
+        Ok(Accepted::Accepted(envelope::data(source.into())))
+    }
+
+    /// Delete a source
+    ///
+    /// The agent stops using it at once; its documents are purged in the background.
+    #[oai(
+        path = "/sources/:id",
+        method = "delete",
+        operation_id = "deleteSource"
+    )]
+    async fn delete(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+    ) -> Result<Json<envelope::Success>, ApiError> {
+        sources::delete(&ctx, auth.0.account_id, id.0).await?;
+        Ok(envelope::success())
+    }
+}

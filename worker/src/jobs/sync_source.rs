@@ -1,0 +1,354 @@
+//! Syncs one knowledge source: read it (crawl, parse, or take the text), chunk and embed what
+//! changed, stage it, and swap it in atomically at the end.
+//!
+//! A failure of the source itself (site unreachable, unreadable file) marks it `failed` with a
+//! sentence for the owner and keeps the previous content answering; anything else is an error
+//! and the job is retried, resuming from what this run already staged.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::Utc;
+use otoq_core::Context;
+use otoq_core::embed::Embedder;
+use otoq_core::knowledge::chunking::{self, ChunkConfig};
+use otoq_core::knowledge::store::{self, DocInput, DocState, StagedChunk};
+use otoq_core::knowledge::{ExtractedDoc, Section};
+use otoq_core::sources::{CrawlSettings, QaPair, Refresh};
+use otoq_entities::{source_files, sources};
+use sea_orm::{EntityTrait, Set};
+use uuid::Uuid;
+
+use crate::crawl::{self, CrawlConfig, CrawlEvent};
+use crate::extract::{self, ExtractError};
+
+/// One sync run of one source, with what every step needs.
+struct Run<'a> {
+    ctx: &'a Context,
+    source: &'a sources::Model,
+    id: Uuid,
+    embedder: Option<Arc<dyn Embedder>>,
+}
+
+/// A source-level failure: shown to the owner, not retried.
+struct SourceFailed(String);
+
+/// Counters reported on the source row while the sync runs.
+#[derive(Default)]
+struct Progress {
+    found: i32,
+    done: i32,
+    failed: i32,
+    chunks: i32,
+    last_write: Option<Instant>,
+}
+
+pub async fn run(ctx: &Context, source_id: Uuid, run_id: Uuid) -> anyhow::Result<()> {
+    let Some(source) = sources::Entity::find_by_id(source_id).one(&ctx.db).await? else {
+        return Ok(());
+    };
+    if source.deleted_at.is_some() || source.run_id != Some(run_id) {
+        // Deleted, or a newer sync was requested: this run is obsolete.
+        return Ok(());
+    }
+    let mut progress = Progress::default();
+    set_status(ctx, &source, "processing", None, &progress).await?;
+    let run = Run {
+        ctx,
+        source: &source,
+        id: run_id,
+        embedder: ctx.embedder().await,
+    };
+    let outcome = match source.kind.as_str() {
+        "url" => run.website(&mut progress).await,
+        "file" => run.file(&mut progress).await,
+        "qa" => run.qa(&mut progress).await,
+        _ => run.text(&mut progress).await,
+    }?;
+    // Still the current run? (A re-sync may have been requested meanwhile.)
+    let current = sources::Entity::find_by_id(source_id).one(&ctx.db).await?;
+    if current
+        .as_ref()
+        .is_none_or(|s| s.deleted_at.is_some() || s.run_id != Some(run_id))
+    {
+        return Ok(());
+    }
+    match outcome {
+        Err(SourceFailed(reason)) => {
+            tracing::info!(%source_id, %reason, "source sync failed");
+            set_status(ctx, &source, "failed", Some(reason), &progress).await?;
+        }
+        Ok(()) => {
+            let active = store::finish(&ctx.db, source_id, run_id).await?;
+            progress.chunks = active as i32;
+            let now = Utc::now();
+            let refresh = Refresh::parse(&source.refresh).unwrap_or(Refresh::Off);
+            let change = sources::ActiveModel {
+                status: Set("ready".into()),
+                error: Set(None),
+                last_synced_at: Set(Some(now)),
+                next_sync_at: Set(refresh.next_after(now)),
+                ..counters(&progress)
+            };
+            otoq_core::sources::record(&ctx.db, source_id, change).await?;
+            tracing::info!(%source_id, pages = progress.done, chunks = active, "source synced");
+        }
+    }
+    Ok(())
+}
+
+fn counters(p: &Progress) -> sources::ActiveModel {
+    sources::ActiveModel {
+        pages_found: Set(p.found),
+        pages_done: Set(p.done),
+        pages_failed: Set(p.failed),
+        chunks: Set(p.chunks),
+        ..Default::default()
+    }
+}
+
+async fn set_status(
+    ctx: &Context,
+    source: &sources::Model,
+    status: &str,
+    error: Option<String>,
+    p: &Progress,
+) -> anyhow::Result<()> {
+    let change = sources::ActiveModel {
+        status: Set(status.into()),
+        error: Set(error),
+        ..counters(p)
+    };
+    otoq_core::sources::record(&ctx.db, source.id, change).await?;
+    Ok(())
+}
+
+/// Writes the counters at most every second.
+async fn report(
+    ctx: &Context,
+    source_id: Uuid,
+    p: &mut Progress,
+    force: bool,
+) -> anyhow::Result<()> {
+    if !force
+        && p.last_write
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+    {
+        return Ok(());
+    }
+    p.last_write = Some(Instant::now());
+    otoq_core::sources::record(&ctx.db, source_id, counters(p)).await?;
+    Ok(())
+}
+
+/// What the embedder sees: the passage with the titles that situate it.
+fn embedding_input(title: &str, path: &[String], text: &str) -> String {
+    let mut head = title.to_string();
+    for h in path {
+        head.push_str(" > ");
+        head.push_str(h);
+    }
+    if head.is_empty() {
+        text.to_string()
+    } else {
+        format!("{head}\n{text}")
+    }
+}
+
+impl Run<'_> {
+    /// Chunks, embeds and stages one document unless this run already has it; returns its chunk count.
+    async fn ingest(
+        &self,
+        key: String,
+        url: Option<String>,
+        doc: ExtractedDoc,
+        whole: bool,
+    ) -> anyhow::Result<usize> {
+        let (ctx, source, run, embedder) = (self.ctx, self.source, self.id, self.embedder.as_ref());
+        let hash = store::content_hash(&doc);
+        match store::doc_state(&ctx.db, source.id, &key, &hash, run).await? {
+            DocState::Unchanged | DocState::AlreadyStaged => return Ok(0),
+            DocState::Stage => {}
+        }
+        let pieces = if whole {
+            doc.sections
+                .iter()
+                .map(|s| chunking::chunk_whole(&s.text, s.heading_path.clone()))
+                .collect()
+        } else {
+            let sections = doc.sections.clone();
+            tokio::task::spawn_blocking(move || {
+                chunking::chunk_sections(&sections, &ChunkConfig::default())
+            })
+            .await
+            .context("chunking")?
+        };
+        let mut staged: Vec<StagedChunk> = pieces
+            .into_iter()
+            .map(|c| StagedChunk {
+                text: c.text,
+                heading_path: c.heading_path,
+                tokens: c.tokens,
+                embedding: None,
+            })
+            .collect();
+        if let Some(e) = embedder
+            && !staged.is_empty()
+        {
+            let inputs: Vec<String> = staged
+                .iter()
+                .map(|c| embedding_input(&doc.title, &c.heading_path, &c.text))
+                .collect();
+            let vectors = e.embed(&inputs).await.context("embedding")?;
+            for (c, v) in staged.iter_mut().zip(vectors) {
+                c.embedding = Some(v);
+            }
+        }
+        let input = DocInput {
+            key,
+            title: doc.title.clone(),
+            url,
+            partial: doc.partial.clone(),
+            hash,
+        };
+        let n = store::stage(
+            &ctx.db,
+            source,
+            run,
+            input,
+            staged,
+            embedder.map(|e| e.id()),
+        )
+        .await?;
+        Ok(n)
+    }
+
+    async fn text(&self, p: &mut Progress) -> anyhow::Result<Result<(), SourceFailed>> {
+        let source = self.source;
+        let content = source
+            .config
+            .get("content")
+            .and_then(|c| c.as_str())
+            .unwrap_or_default();
+        let doc = extract::text::extract_text(content, &source.name);
+        p.found = 1;
+        p.chunks += self.ingest("text".into(), None, doc, false).await? as i32;
+        p.done = 1;
+        Ok(Ok(()))
+    }
+
+    async fn qa(&self, p: &mut Progress) -> anyhow::Result<Result<(), SourceFailed>> {
+        let (ctx, source) = (self.ctx, self.source);
+        let pairs: Vec<QaPair> =
+            serde_json::from_value(source.config.get("pairs").cloned().unwrap_or_default())
+                .context("stored Q&A pairs")?;
+        p.found = pairs.len() as i32;
+        for (i, pair) in pairs.into_iter().enumerate() {
+            let doc = ExtractedDoc {
+                title: pair.question.clone(),
+                sections: vec![Section {
+                    heading_path: vec![],
+                    text: format!("Q: {}\nA: {}", pair.question, pair.answer),
+                }],
+                partial: None,
+            };
+            p.chunks += self.ingest(format!("qa:{i}"), None, doc, true).await? as i32;
+            p.done += 1;
+            report(ctx, source.id, p, false).await?;
+        }
+        Ok(Ok(()))
+    }
+
+    async fn file(&self, p: &mut Progress) -> anyhow::Result<Result<(), SourceFailed>> {
+        let (ctx, source) = (self.ctx, self.source);
+        let file = source_files::Entity::find_by_id(source.id)
+            .one(&ctx.db)
+            .await?
+            .context("the source's file is missing")?;
+        p.found = 1;
+        let (name, ctype) = (file.filename.clone(), file.content_type.clone());
+        let parsed = tokio::task::spawn_blocking(move || {
+            extract::extract_file(&file.bytes, &name, ctype.as_deref())
+        })
+        .await;
+        let doc = match parsed {
+            Ok(Ok(doc)) => doc,
+            Ok(Err(ExtractError(reason))) => {
+                p.failed = 1;
+                return Ok(Err(SourceFailed(reason)));
+            }
+            Err(join) => {
+                // extract_file contains parser panics itself; this is a last line of defence.
+                p.failed = 1;
+                tracing::error!(error = %join, "document parser crashed");
+                return Ok(Err(SourceFailed(
+                    "the file could not be read: the parser failed on it".into(),
+                )));
+            }
+        };
+        if doc.sections.iter().all(|s| s.text.trim().is_empty()) {
+            p.failed = 1;
+            return Ok(Err(SourceFailed(
+                "the file has no text to learn from".into(),
+            )));
+        }
+        p.chunks += self.ingest("file".into(), None, doc, false).await? as i32;
+        p.done = 1;
+        Ok(Ok(()))
+    }
+
+    async fn website(&self, p: &mut Progress) -> anyhow::Result<Result<(), SourceFailed>> {
+        let (ctx, source) = (self.ctx, self.source);
+        let settings: CrawlSettings =
+            serde_json::from_value(source.config.clone()).context("stored crawl settings")?;
+        let start = url::Url::parse(source.url.as_deref().unwrap_or_default())
+            .context("stored source URL")?;
+        let cfg = crawl_config(ctx, settings);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let crawler = tokio::spawn(crawl::crawl(start, cfg, tx));
+        while let Some(event) = rx.recv().await {
+            match event {
+                CrawlEvent::Discovered { total } => p.found = p.found.max(total as i32),
+                CrawlEvent::Page(page) => {
+                    let url = page.url.to_string();
+                    p.chunks += self.ingest(url.clone(), Some(url), page.doc, false).await? as i32;
+                    p.done += 1;
+                }
+                CrawlEvent::Failed { url, reason } => {
+                    tracing::debug!(%url, %reason, "page failed");
+                    p.failed += 1;
+                }
+                CrawlEvent::Skipped { .. } => {}
+            }
+            report(ctx, source.id, p, false).await?;
+        }
+        let summary = match crawler.await.context("crawler task")? {
+            Ok(summary) => summary,
+            Err(e) => return Ok(Err(SourceFailed(e.to_string()))),
+        };
+        p.found = p.found.max(p.done + p.failed);
+        if p.done == 0 {
+            let why = if summary.failed > 0 {
+                "no page of the site could be read"
+            } else {
+                "the site has no pages with text"
+            };
+            return Ok(Err(SourceFailed(why.into())));
+        }
+        Ok(Ok(()))
+    }
+}
+
+fn crawl_config(ctx: &Context, settings: CrawlSettings) -> CrawlConfig {
+    CrawlConfig {
+        max_pages: settings.max_pages as usize,
+        max_depth: settings.max_depth as usize,
+        concurrency: ctx.config.crawl.concurrency,
+        delay: ctx.config.crawl.delay,
+        guard: otoq_core::net_guard::Guard {
+            allow_private: ctx.config.allow_private_networks,
+        },
+        ..CrawlConfig::default()
+    }
+}
