@@ -125,7 +125,9 @@ impl<E: Endpoint> Gate<E> {
 
     /// Reads the body (at most the configured limit) so that a rejected body can be explained.
     async fn read_body(&self, req: &mut Request) -> Result<Bytes, Response> {
-        let upload = req.original_uri().path().ends_with("/sources/upload");
+        // Documents and texts may be large; everything else is small JSON.
+        let path = req.original_uri().path();
+        let upload = path.ends_with("/sources/upload") || path.ends_with("/sources");
         let max = if upload {
             self.ctx.config.max_upload_bytes
         } else {

@@ -186,13 +186,11 @@ pub async fn create(
                 .check_url(&url)
                 .await
                 .map_err(|e| Error::validation("url", format!("`url` is not allowed: {e}")))?;
+            // Capped by the plan: a larger request crawls as much as the plan allows.
             let cap = plan.max_crawl_pages();
-            let max_pages = max_pages.unwrap_or(DEFAULT_MAX_PAGES.min(cap));
-            if max_pages == 0 || max_pages > cap {
-                return Err(Error::validation(
-                    "max_pages",
-                    format!("`max_pages` must be between 1 and {cap} on the {plan} plan"),
-                ));
+            let max_pages = max_pages.unwrap_or(DEFAULT_MAX_PAGES).min(cap);
+            if max_pages == 0 {
+                return Err(Error::validation("max_pages", "`max_pages` must be at least 1"));
             }
             let max_depth = max_depth.unwrap_or(DEFAULT_MAX_DEPTH);
             if max_depth > MAX_DEPTH {
@@ -250,9 +248,6 @@ pub async fn create(
             refresh,
         } => {
             let filename = required_text("file", &filename, 255)?;
-            if bytes.is_empty() {
-                return Err(Error::validation("file", "`file` is empty"));
-            }
             let name = match name {
                 Some(n) => required_text("name", &n, 200)?,
                 None => filename.clone(),

@@ -450,9 +450,12 @@ async fn documents_of_every_type(b: Backend) {
         .settled_source(&key, after.body["data"]["id"].as_str().unwrap())
         .await;
     assert_eq!(s["status"], "ready");
-    // Unsupported types are refused up front.
+    // Unsupported types are accepted, and fail with a reason.
     let r = upload(&app, &key, &agent_id, "tool.exe", b"MZ".to_vec()).await;
-    assert!(r.assert_error(400, "validation_error").contains("file"));
+    assert_eq!(r.status, 202, "{}", r.body);
+    let s = app.settled_source(&key, r.body["data"]["id"].as_str().unwrap()).await;
+    assert_eq!(s["status"], "failed");
+    assert!(s["error"].as_str().unwrap().contains("not supported"), "{s}");
 }
 
 async fn another_accounts_sources_are_404(b: Backend) {

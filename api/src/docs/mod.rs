@@ -62,6 +62,7 @@ pub fn spec_value(public_url: &str) -> serde_json::Value {
         serde_json::from_str(&service(public_url).spec()).expect("poem-openapi emits JSON");
     flatten_union_members(&mut spec);
     let bodies = request_body_schemas(&spec);
+    close_inline_bodies(&mut spec);
     if let Some(schemas) = spec
         .pointer_mut("/components/schemas")
         .and_then(|s| s.as_object_mut())
@@ -145,35 +146,54 @@ fn flatten_union_members(spec: &mut serde_json::Value) {
     }
 }
 
-/// Names of the component schemas used as request bodies, and the members of their unions.
-fn request_body_schemas(spec: &serde_json::Value) -> Vec<String> {
-    let mut names = Vec::new();
-    let paths = spec.get("paths").and_then(|p| p.as_object());
-    for op in paths
-        .into_iter()
-        .flat_map(|p| p.values())
-        .filter_map(|o| o.as_object())
-        .flat_map(|o| o.values())
-    {
-        let content = op
-            .pointer("/requestBody/content")
-            .and_then(|c| c.as_object());
-        for media in content.into_iter().flat_map(|c| c.values()) {
-            if let Some(r) = media.pointer("/schema/$ref").and_then(|r| r.as_str()) {
-                let name = r.rsplit('/').next().unwrap_or(r).to_string();
-                let members = spec
-                    .pointer(&format!("/components/schemas/{name}/oneOf"))
-                    .and_then(|m| m.as_array());
-                for m in members
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|m| m.get("$ref")?.as_str())
-                {
-                    names.push(m.rsplit('/').next().unwrap_or(m).to_string());
-                }
-                names.push(name);
+/// Request bodies described inline (multipart forms) refuse unknown fields too.
+fn close_inline_bodies(spec: &mut serde_json::Value) {
+    let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
+    for op in paths.values_mut().filter_map(|o| o.as_object_mut()).flat_map(|o| o.values_mut()) {
+        let Some(content) = op.pointer_mut("/requestBody/content").and_then(|c| c.as_object_mut()) else { continue };
+        for media in content.values_mut() {
+            if let Some(schema) = media.get_mut("schema").and_then(|s| s.as_object_mut())
+                && schema.contains_key("properties")
+            {
+                schema.insert("additionalProperties".into(), serde_json::Value::Bool(false));
             }
         }
+    }
+}
+
+/// Names of the component schemas a request body can contain: the bodies themselves and every
+/// schema they reach through `$ref` (union members, nested objects, array items).
+fn request_body_schemas(spec: &serde_json::Value) -> Vec<String> {
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x.as_str()) {
+                        ("$ref", Some(r)) => out.push(r.rsplit('/').next().unwrap_or(r).to_string()),
+                        _ => refs(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    let paths = spec.get("paths").and_then(|p| p.as_object());
+    for op in paths.into_iter().flat_map(|p| p.values()).filter_map(|o| o.as_object()).flat_map(|o| o.values()) {
+        if let Some(body) = op.get("requestBody") {
+            refs(body, &mut pending);
+        }
+    }
+    let mut names: Vec<String> = Vec::new();
+    while let Some(name) = pending.pop() {
+        if names.contains(&name) {
+            continue;
+        }
+        if let Some(schema) = spec.pointer(&format!("/components/schemas/{name}")) {
+            refs(schema, &mut pending);
+        }
+        names.push(name);
     }
     names
 }

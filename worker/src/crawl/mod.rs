@@ -123,39 +123,24 @@ const DISCOVERED_STEP: usize = 25;
 /// Crawls the site of `start`, sending events as pages are read; returns the totals.
 /// Dropping the receiver stops the crawl (`CrawlError::Cancelled`).
 pub async fn crawl(
-    start: Url,
+    mut start: Url,
     cfg: CrawlConfig,
     events: Sender<CrawlEvent>,
 ) -> Result<CrawlSummary, CrawlError> {
+    start.set_fragment(None);
     cfg.guard
         .check_url(&start)
         .await
         .map_err(CrawlError::Refused)?;
     let agent = robots::product_token(&cfg.user_agent);
     let fetcher = Fetcher::new(&cfg, &agent);
-
-    let (final_url, response) = fetcher.get(&start).await.map_err(CrawlError::StartPage)?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(CrawlError::StartPage(format!("the site answered {status}")));
-    }
-    let site = Site::new(&final_url);
-    let (robots, sitemaps) = Robots::fetch(&fetcher, &site.root(), &agent).await;
-    if let Robots::DisallowAll(reason) = &robots {
-        return Err(CrawlError::StartPage(reason.clone()));
-    }
-    if !robots.allowed(&final_url) {
-        return Err(CrawlError::StartPage(format!(
-            "the site's robots.txt does not allow {agent} to read {final_url}"
-        )));
-    }
-    let first = match fetcher.read_page(&final_url, response).await {
-        Fetched::Failed(reason) => return Err(CrawlError::StartPage(reason)),
-        Fetched::Skipped(reason) => {
-            return Err(CrawlError::StartPage(format!("the start page is {reason}")));
-        }
-        html => html,
-    };
+    let Opened {
+        final_url,
+        first,
+        site,
+        robots,
+        sitemaps,
+    } = open_site(&fetcher, &start, &agent).await?;
     let delay = cfg.delay.max(robots.crawl_delay().unwrap_or_default());
 
     let ctx = Arc::new(Ctx {
@@ -203,6 +188,49 @@ pub async fn crawl(
     Ok(CrawlSummary {
         bytes: ctx.fetcher.total_bytes(),
         ..crawl.summary
+    })
+}
+
+/// The start page, read, and the site it leads to.
+struct Opened {
+    final_url: Url,
+    first: Fetched,
+    site: Site,
+    robots: Robots,
+    sitemaps: Vec<Url>,
+}
+
+/// Fetches the start page (its redirects decide the site) and the site's robots.txt; any
+/// reason the crawl cannot begin is an error for a person.
+async fn open_site(fetcher: &Fetcher, start: &Url, agent: &str) -> Result<Opened, CrawlError> {
+    let (final_url, response) = fetcher.get(start).await.map_err(CrawlError::StartPage)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(CrawlError::StartPage(format!("the site answered {status}")));
+    }
+    let site = Site::new(&final_url);
+    let (robots, sitemaps) = Robots::fetch(fetcher, &site.root(), agent).await;
+    if let Robots::DisallowAll(reason) = &robots {
+        return Err(CrawlError::StartPage(reason.clone()));
+    }
+    if !robots.allowed(&final_url) {
+        return Err(CrawlError::StartPage(format!(
+            "the site's robots.txt does not allow {agent} to read {final_url}"
+        )));
+    }
+    let first = match fetcher.read_page(&final_url, response).await {
+        Fetched::Failed(reason) => return Err(CrawlError::StartPage(reason)),
+        Fetched::Skipped(reason) => {
+            return Err(CrawlError::StartPage(format!("the start page is {reason}")));
+        }
+        html => html,
+    };
+    Ok(Opened {
+        final_url,
+        first,
+        site,
+        robots,
+        sitemaps,
     })
 }
 
@@ -584,13 +612,13 @@ mod tests {
             .start()
             .await;
         let cfg = CrawlConfig {
-            page_timeout: Duration::from_millis(700),
+            page_timeout: Duration::from_millis(1500),
             ..config()
         };
         let started = Instant::now();
         let report = run(site.url("/"), cfg).await;
         assert!(
-            started.elapsed() < Duration::from_secs(5),
+            started.elapsed() < Duration::from_secs(8),
             "the slow page stalled the crawl"
         );
 
