@@ -302,6 +302,14 @@ fn string_problem(name: &str, s: &str, schema: &Value) -> Option<String> {
 }
 
 fn number_problem(name: &str, n: f64, schema: &Value) -> Option<String> {
+    if n < 0.0
+        && schema
+            .get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| f.starts_with("uint"))
+    {
+        return Some(format!("{name} must be 0 or more"));
+    }
     if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
         && n < min
     {

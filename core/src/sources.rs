@@ -190,7 +190,10 @@ pub async fn create(
             let cap = plan.max_crawl_pages();
             let max_pages = max_pages.unwrap_or(DEFAULT_MAX_PAGES).min(cap);
             if max_pages == 0 {
-                return Err(Error::validation("max_pages", "`max_pages` must be at least 1"));
+                return Err(Error::validation(
+                    "max_pages",
+                    "`max_pages` must be at least 1",
+                ));
             }
             let max_depth = max_depth.unwrap_or(DEFAULT_MAX_DEPTH);
             if max_depth > MAX_DEPTH {

@@ -453,9 +453,14 @@ async fn documents_of_every_type(b: Backend) {
     // Unsupported types are accepted, and fail with a reason.
     let r = upload(&app, &key, &agent_id, "tool.exe", b"MZ".to_vec()).await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let s = app.settled_source(&key, r.body["data"]["id"].as_str().unwrap()).await;
+    let s = app
+        .settled_source(&key, r.body["data"]["id"].as_str().unwrap())
+        .await;
     assert_eq!(s["status"], "failed");
-    assert!(s["error"].as_str().unwrap().contains("not supported"), "{s}");
+    assert!(
+        s["error"].as_str().unwrap().contains("not supported"),
+        "{s}"
+    );
 }
 
 async fn another_accounts_sources_are_404(b: Backend) {

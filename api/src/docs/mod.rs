@@ -148,14 +148,28 @@ fn flatten_union_members(spec: &mut serde_json::Value) {
 
 /// Request bodies described inline (multipart forms) refuse unknown fields too.
 fn close_inline_bodies(spec: &mut serde_json::Value) {
-    let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
-    for op in paths.values_mut().filter_map(|o| o.as_object_mut()).flat_map(|o| o.values_mut()) {
-        let Some(content) = op.pointer_mut("/requestBody/content").and_then(|c| c.as_object_mut()) else { continue };
+    let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(|o| o.as_object_mut())
+        .flat_map(|o| o.values_mut())
+    {
+        let Some(content) = op
+            .pointer_mut("/requestBody/content")
+            .and_then(|c| c.as_object_mut())
+        else {
+            continue;
+        };
         for media in content.values_mut() {
             if let Some(schema) = media.get_mut("schema").and_then(|s| s.as_object_mut())
                 && schema.contains_key("properties")
             {
-                schema.insert("additionalProperties".into(), serde_json::Value::Bool(false));
+                schema.insert(
+                    "additionalProperties".into(),
+                    serde_json::Value::Bool(false),
+                );
             }
         }
     }
@@ -169,7 +183,9 @@ fn request_body_schemas(spec: &serde_json::Value) -> Vec<String> {
             serde_json::Value::Object(m) => {
                 for (k, x) in m {
                     match (k.as_str(), x.as_str()) {
-                        ("$ref", Some(r)) => out.push(r.rsplit('/').next().unwrap_or(r).to_string()),
+                        ("$ref", Some(r)) => {
+                            out.push(r.rsplit('/').next().unwrap_or(r).to_string())
+                        }
                         _ => refs(x, out),
                     }
                 }
@@ -180,7 +196,12 @@ fn request_body_schemas(spec: &serde_json::Value) -> Vec<String> {
     }
     let mut pending = Vec::new();
     let paths = spec.get("paths").and_then(|p| p.as_object());
-    for op in paths.into_iter().flat_map(|p| p.values()).filter_map(|o| o.as_object()).flat_map(|o| o.values()) {
+    for op in paths
+        .into_iter()
+        .flat_map(|p| p.values())
+        .filter_map(|o| o.as_object())
+        .flat_map(|o| o.values())
+    {
         if let Some(body) = op.get("requestBody") {
             refs(body, &mut pending);
         }

@@ -112,8 +112,9 @@ impl From<Model> for Source {
             "weekly" => RefreshMode::Weekly,
             _ => RefreshMode::Off,
         };
-        let crawl: Option<sources::CrawlSettings> =
-            (m.kind == "url").then(|| serde_json::from_value(m.config.clone()).ok()).flatten();
+        let crawl: Option<sources::CrawlSettings> = (m.kind == "url")
+            .then(|| serde_json::from_value(m.config.clone()).ok())
+            .flatten();
         Source {
             id: m.id,
             max_pages: crawl.map(|c| c.max_pages),
@@ -146,7 +147,7 @@ pub struct UrlSourceInput {
     /// `xn--` form).
     #[oai(validator(
         max_length = 2048,
-        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?(:[0-9]{1,4})?([/?#][!-~]*)?$"
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?|(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})(:[0-9]{1,4})?([/?#][!-~]*)?$"
     ))]
     pub url: String,
     /// Defaults to the host name.
@@ -161,7 +162,7 @@ pub struct UrlSourceInput {
     #[oai(validator(minimum(value = "1"), maximum(value = "50000")))]
     pub max_pages: Option<u32>,
     /// Links to follow from the start page at most (default 5).
-    #[oai(validator(maximum(value = "20")))]
+    #[oai(validator(minimum(value = "0"), maximum(value = "20")))]
     pub max_depth: Option<u32>,
     /// Re-crawl by itself (default off).
     pub refresh: Option<RefreshMode>,
