@@ -284,14 +284,13 @@ fn string_problem(name: &str, s: &str, schema: &Value) -> Option<String> {
     if let Some(p) = schema.get("pattern").and_then(Value::as_str)
         && Regex::new(p).is_ok_and(|re| !re.is_match(s))
     {
-        let hint = schema
-            .get("description")
-            .and_then(Value::as_str)
-            .map(|d| format!(" ({d})"))
-            .unwrap_or_default();
-        return Some(format!(
-            "{name} has the wrong format{hint}: it must match {p}"
-        ));
+        return Some(match schema.get("description").and_then(Value::as_str) {
+            Some(d) => format!(
+                "{name} has the wrong format: expected {}",
+                d.replace('\n', " ")
+            ),
+            None => format!("{name} has the wrong format: it must match {p}"),
+        });
     }
     if schema.get("format").and_then(Value::as_str) == Some("uuid")
         && uuid::Uuid::parse_str(s).is_err()

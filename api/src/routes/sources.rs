@@ -143,11 +143,11 @@ impl From<Model> for Source {
 /// A website to crawl: same site only, robots.txt and sitemap.xml respected.
 #[derive(Object)]
 pub struct UrlSourceInput {
-    /// The start page, e.g. `https://example.com/docs/` (internationalised host names in their
-    /// `xn--` form).
+    /// An absolute http(s) address of the start page, e.g. `https://example.com/docs/`
+    /// (internationalised host names in their `xn--` form).
     #[oai(validator(
         max_length = 2048,
-        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?|(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})(:[0-9]{1,4})?([/?#][!-~]*)?$"
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://(([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?|(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#][!-~]*)?$"
     ))]
     pub url: String,
     /// Defaults to the host name.

@@ -1,6 +1,7 @@
 //! Embedders: turn texts into L2-normalised vectors, locally (MiniLM) or through an
 //! OpenAI-compatible HTTP API.
 
+mod bert;
 mod fetch;
 mod minilm;
 mod openai;

@@ -128,6 +128,15 @@ pub async fn stage(
     let now = Utc::now();
     let tokens: usize = staged.iter().map(|c| c.tokens).sum();
     let txn = db.begin().await?;
+    // Write first: on SQLite a transaction that reads first cannot always upgrade to a writer
+    // under concurrency (SQLITE_BUSY at once); a first write waits for the lock instead.
+    txn.execute_raw(statement(
+        &txn,
+        "DELETE FROM chunks WHERE active = false AND document_id IN \
+         (SELECT id FROM documents WHERE source_id = {} AND key = {})",
+        [source.id.into(), doc.key.clone().into()],
+    ))
+    .await?;
     let existing = documents::Entity::find()
         .filter(documents::Column::SourceId.eq(source.id))
         .filter(documents::Column::Key.eq(doc.key.clone()))
@@ -135,12 +144,6 @@ pub async fn stage(
         .await?;
     let doc_id = match existing {
         Some(d) => {
-            txn.execute_raw(statement(
-                &txn,
-                "DELETE FROM chunks WHERE document_id = {} AND active = false",
-                [d.id.into()],
-            ))
-            .await?;
             let mut m: documents::ActiveModel = d.into();
             m.title = Set(doc.title.clone());
             m.url = Set(doc.url.clone());
