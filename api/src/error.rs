@@ -109,6 +109,9 @@ impl From<otoq_core::Error> for ApiError {
             otoq_core::Error::Validation { message, .. } => ApiError::validation(message),
             otoq_core::Error::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             otoq_core::Error::Conflict(m) => ApiError::Conflict(body("conflict", m)),
+            otoq_core::Error::PlanLimit(m) => {
+                ApiError::RateLimited(body("plan_limit_reached", m), None)
+            }
             otoq_core::Error::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
                 ApiError::internal()

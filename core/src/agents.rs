@@ -278,6 +278,7 @@ pub async fn create(ctx: &Context, account_id: Uuid, new: NewAgent) -> Result<ag
         created_at: Set(now),
         updated_at: Set(now),
         deleted_at: Set(None),
+        knowledge_version: Set(0),
     };
     let agent = agents::Entity::insert(model)
         .exec_with_returning(&ctx.db)
@@ -368,6 +369,14 @@ pub async fn purge(db: &DatabaseConnection, account_id: Uuid, id: Uuid) -> Resul
         return Ok(0);
     }
     crate::knowledge::store::purge_agent(db, id).await?;
+    otoq_entities::messages::Entity::delete_many()
+        .filter(otoq_entities::messages::Column::AgentId.eq(id))
+        .exec(db)
+        .await?;
+    otoq_entities::conversations::Entity::delete_many()
+        .filter(otoq_entities::conversations::Column::AgentId.eq(id))
+        .exec(db)
+        .await?;
     let res = agents::Entity::delete_many()
         .filter(agents::Column::Id.eq(id))
         .filter(agents::Column::AccountId.eq(account_id))

@@ -39,6 +39,36 @@ pub struct Config {
     pub embedder: crate::embed::EmbedderConfig,
     /// Whether outbound requests may reach private, loopback and link-local addresses.
     pub allow_private_networks: bool,
+    /// Passages kept in in-memory search indexes at most, over all agents
+    /// (`OTOQ_SEARCH_CACHE_PASSAGES`, default 2,000,000; about 1 KB each with 384-dim vectors).
+    pub search_cache_passages: u64,
+    /// The chat-completions server, when one is configured (`OTOQ_LLM_*`).
+    pub llm: Option<LlmConfig>,
+    /// Outgoing mail (`OTOQ_SMTP_URL`, `OTOQ_SMTP_FROM`).
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// An OpenAI-compatible chat-completions server.
+#[derive(Clone, Debug)]
+pub struct LlmConfig {
+    /// Base URL up to the version, e.g. `http://127.0.0.1:11434/v1` (`OTOQ_LLM_BASE_URL`).
+    pub base_url: String,
+    /// Bearer key (`OTOQ_LLM_API_KEY`).
+    pub api_key: Option<String>,
+    /// Model name (`OTOQ_LLM_MODEL`, default gpt-4o-mini).
+    pub model: String,
+    /// Longest wait for an answer (`OTOQ_LLM_TIMEOUT_SECS`, default 60).
+    pub timeout: Duration,
+}
+
+/// The SMTP server handoff notifications are sent through.
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    /// `smtp://host:port` (plain or with `?tls=required` for STARTTLS), `smtps://` for implicit
+    /// TLS; credentials as `smtp://user:pass@host` (`OTOQ_SMTP_URL`).
+    pub url: String,
+    /// Sender address (`OTOQ_SMTP_FROM`, default `otoq <noreply@localhost>`).
+    pub from: String,
 }
 
 /// Requests allowed per window, per API key for each plan with API access, and per client IP
@@ -199,6 +229,32 @@ impl Config {
             max_upload_bytes: vars.parse("OTOQ_MAX_UPLOAD_BYTES", 20 * 1024 * 1024usize)?,
             embedder,
             allow_private_networks: vars.bool("OTOQ_ALLOW_PRIVATE_NETWORKS")?,
+            search_cache_passages: vars.parse("OTOQ_SEARCH_CACHE_PASSAGES", 2_000_000u64)?,
+            llm: match env("OTOQ_LLM_BASE_URL").filter(|u| !u.trim().is_empty()) {
+                Some(url) => {
+                    url::Url::parse(&url).with_context(|| {
+                        format!(
+                            "OTOQ_LLM_BASE_URL={url:?} is not a URL like http://127.0.0.1:11434/v1"
+                        )
+                    })?;
+                    Some(LlmConfig {
+                        base_url: url.trim_end_matches('/').to_string(),
+                        api_key: env("OTOQ_LLM_API_KEY").filter(|k| !k.is_empty()),
+                        model: env("OTOQ_LLM_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
+                        timeout: Duration::from_secs(
+                            vars.parse("OTOQ_LLM_TIMEOUT_SECS", 60u64)?.max(1),
+                        ),
+                    })
+                }
+                None => None,
+            },
+            smtp: env("OTOQ_SMTP_URL")
+                .filter(|u| !u.trim().is_empty())
+                .map(|url| SmtpConfig {
+                    url,
+                    from: env("OTOQ_SMTP_FROM")
+                        .unwrap_or_else(|| "otoq <noreply@localhost>".into()),
+                }),
         })
     }
 

@@ -25,6 +25,10 @@ pub struct Context {
     pub redis: Option<redis::aio::ConnectionManager>,
     /// Each account's agents, for the read-heavy list and get routes.
     pub agent_cache: Arc<AccountCache<otoq_entities::agents::Model>>,
+    /// Agents' search indexes, rebuilt when their knowledge changes.
+    pub search: Arc<crate::retrieval::SearchIndexes>,
+    /// The chat-completions server, when one is configured.
+    pub llm: Option<Arc<crate::answer::llm::LlmClient>>,
     /// The embedder, loaded (and fetched) on first use; `None` inside means keyword-only.
     embedder: Arc<tokio::sync::OnceCell<Option<Arc<dyn Embedder>>>>,
 }
@@ -61,6 +65,13 @@ impl Context {
         let queue = Queue::new(db.clone(), bus.clone());
         let keys = KeyCache::new(&bus);
         let agent_cache = AccountCache::new(&bus, "agents");
+        let llm = match &config.llm {
+            Some(c) => Some(Arc::new(crate::answer::llm::LlmClient::new(c.clone())?)),
+            None => None,
+        };
+        let search = Arc::new(crate::retrieval::SearchIndexes::new(
+            config.search_cache_passages,
+        ));
         Ok(Context {
             config: Arc::new(config),
             db,
@@ -70,6 +81,8 @@ impl Context {
             keys,
             redis,
             agent_cache,
+            search,
+            llm,
             embedder: Arc::default(),
         })
     }

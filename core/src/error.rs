@@ -12,6 +12,9 @@ pub enum Error {
     /// A conflicting resource exists (for example an account with that email).
     #[error("{0}")]
     Conflict(String),
+    /// The month's conversations of the plan are used up.
+    #[error("{0}")]
+    PlanLimit(String),
     /// Anything else: a bug or an unavailable dependency. Logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

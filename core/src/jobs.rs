@@ -18,6 +18,16 @@ pub enum Job {
     },
     /// Delete a deleted source's documents, chunks and file.
     PurgeSource { account_id: Uuid, source_id: Uuid },
+    /// Email the account owner that a visitor asked for a person, with the transcript.
+    HandoffEmail {
+        account_id: Uuid,
+        conversation_id: Uuid,
+    },
+    /// Judge a conversation's sentiment with the LLM (the lexicon's judgement stands until then).
+    ClassifySentiment {
+        account_id: Uuid,
+        conversation_id: Uuid,
+    },
 }
 
 impl Job {
@@ -27,6 +37,8 @@ impl Job {
             Job::PurgeAgent { .. } => "purge_agent",
             Job::SyncSource { .. } => "sync_source",
             Job::PurgeSource { .. } => "purge_source",
+            Job::HandoffEmail { .. } => "handoff_email",
+            Job::ClassifySentiment { .. } => "classify_sentiment",
         }
     }
 
@@ -35,6 +47,9 @@ impl Job {
         match self {
             Job::PurgeAgent { .. } | Job::PurgeSource { .. } => 25,
             Job::SyncSource { .. } => 8,
+            // Mail servers can be down for a while: keep trying for about a day.
+            Job::HandoffEmail { .. } => 30,
+            Job::ClassifySentiment { .. } => 3,
         }
     }
 }

@@ -3,11 +3,16 @@
 
 pub mod accounts;
 pub mod agents;
+pub mod analytics;
+pub mod answer;
 pub mod api_keys;
 pub mod bus;
+pub mod chat;
 pub mod config;
 pub mod context;
+pub mod conversations;
 pub mod db;
+pub mod email;
 pub mod embed;
 pub mod error;
 pub mod jobs;
@@ -17,6 +22,7 @@ pub mod plans;
 pub mod queue;
 pub mod ratelimit;
 pub mod read_cache;
+pub mod retrieval;
 pub mod secrets;
 pub mod sources;
 

@@ -24,6 +24,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    /// Bumped whenever the agent's searchable chunks change; search indexes reload on a new value
+    /// (read it fresh: cached copies of the agent may be behind).
+    pub knowledge_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

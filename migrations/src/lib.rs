@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_foundation;
 mod m20261125_000002_knowledge;
+mod m20261125_000003_conversations;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_knowledge::Migration),
+            Box::new(m20261125_000003_conversations::Migration),
         ]
     }
 }

@@ -1,10 +1,13 @@
 mod agents;
 mod auth;
+mod chat;
 mod cli;
+mod conversations;
 mod deploy;
 mod docs;
 mod errors;
 mod knowledge;
 mod queue;
 mod rate_limit;
+mod support_selftest;
 mod tenancy;

@@ -1,7 +1,9 @@
 //! Spawning the app against fresh storage, and small HTTP helpers.
 
+pub mod llm;
 pub mod process;
 pub mod site;
+pub mod smtp;
 
 use std::collections::HashMap;
 

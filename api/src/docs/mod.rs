@@ -4,12 +4,22 @@ mod markdown;
 
 use poem_openapi::{ExtraHeader, OpenApiService};
 
-use crate::routes::{agents::AgentsApi, api_keys::ApiKeysApi, sources::SourcesApi};
+use crate::routes::{
+    agents::AgentsApi, analytics::AnalyticsApi, api_keys::ApiKeysApi, chat::ChatApi,
+    conversations::ConversationsApi, sources::SourcesApi,
+};
 
 pub use markdown::to_markdown;
 
 /// The set of operation groups served under `/api/v1`.
-pub type Apis = (AgentsApi, SourcesApi, ApiKeysApi);
+pub type Apis = (
+    AgentsApi,
+    SourcesApi,
+    ChatApi,
+    ConversationsApi,
+    AnalyticsApi,
+    ApiKeysApi,
+);
 
 const DESCRIPTION: &str = "\
 Programmatically manage your agents, conversations, leads and analytics. API access requires a Pro or \
@@ -27,7 +37,14 @@ Enterprise plan.\n\n\
 /// The OpenAPI service with its server set to `{public_url}/api/v1`.
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AgentsApi, SourcesApi, ApiKeysApi),
+        (
+            AgentsApi,
+            SourcesApi,
+            ChatApi,
+            ConversationsApi,
+            AnalyticsApi,
+            ApiKeysApi,
+        ),
         "otoq API",
         env!("CARGO_PKG_VERSION"),
     )

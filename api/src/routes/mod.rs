@@ -1,7 +1,10 @@
 //! One module per API resource.
 
 pub mod agents;
+pub mod analytics;
 pub mod api_keys;
+pub mod chat;
+pub mod conversations;
 pub mod health;
 pub mod sources;
 
@@ -16,4 +19,10 @@ pub enum Tag {
     ApiKeys,
     /// Knowledge sources: websites, documents, texts and Q&A the agent answers from.
     Sources,
+    /// Chatting with an agent: grounded answers with their sources.
+    Chat,
+    /// Conversations, their messages, and handing them over to a person.
+    Conversations,
+    /// Figures: conversations, sentiment, handoffs and knowledge gaps.
+    Analytics,
 }

@@ -252,6 +252,7 @@ pub async fn finish(db: &DatabaseConnection, source_id: Uuid, run: Uuid) -> Resu
         .filter(chunks::Column::SourceId.eq(source_id))
         .filter(chunks::Column::Active.eq(true));
     let n = sea_orm::PaginatorTrait::count(active, &txn).await?;
+    bump_knowledge_version(&txn, source_id).await?;
     txn.commit().await?;
     Ok(n)
 }
@@ -261,6 +262,18 @@ pub async fn deactivate_source<C: ConnectionTrait>(conn: &C, source_id: Uuid) ->
     conn.execute_raw(statement(
         conn,
         "UPDATE chunks SET active = false WHERE source_id = {} AND active = true",
+        [source_id.into()],
+    ))
+    .await?;
+    bump_knowledge_version(conn, source_id).await
+}
+
+/// Tells search indexes that the agent of `source_id` has different searchable chunks now.
+async fn bump_knowledge_version<C: ConnectionTrait>(conn: &C, source_id: Uuid) -> Result<()> {
+    conn.execute_raw(statement(
+        conn,
+        "UPDATE agents SET knowledge_version = knowledge_version + 1 \
+         WHERE id = (SELECT agent_id FROM sources WHERE id = {})",
         [source_id.into()],
     ))
     .await?;

@@ -1,5 +1,7 @@
 //! One module per job kind; [`handle`] dispatches a job to it.
 
+mod classify_sentiment;
+mod handoff_email;
 mod purge_agent;
 mod sync_source;
 
@@ -20,5 +22,13 @@ pub async fn handle(ctx: &Context, job: Job) -> anyhow::Result<()> {
             otoq_core::knowledge::store::purge_source(&ctx.db, source_id).await?;
             Ok(())
         }
+        Job::HandoffEmail {
+            account_id,
+            conversation_id,
+        } => handoff_email::run(ctx, account_id, conversation_id).await,
+        Job::ClassifySentiment {
+            account_id,
+            conversation_id,
+        } => classify_sentiment::run(ctx, account_id, conversation_id).await,
     }
 }

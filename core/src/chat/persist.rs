@@ -1,0 +1,222 @@
+//! Storing an exchange: the visitor's message, the reply, the conversation's counters,
+//! sentiment and status, and the jobs they trigger — in one transaction.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::{ChatReply, Citation, Prepared, Timings};
+use crate::Context;
+use crate::answer::sentiment;
+use crate::conversations::{self, ACTIVE, HANDOFF_REQUESTED};
+use crate::db::statement;
+use crate::error::Result;
+use crate::jobs::Job;
+use crate::queue::Queue;
+use crate::retrieval::terms::gap_key;
+use otoq_entities::{conversations as conv_entity, messages};
+
+/// What the reply turned out to be.
+pub(crate) struct Outcome {
+    pub text: String,
+    pub sources: Vec<Citation>,
+    /// `assistant` for answers and the fallback, `system` for handoff notices.
+    pub role: &'static str,
+    /// Whether the visitor's question was answered from knowledge (`None`: not a question for the AI).
+    pub answered: Option<bool>,
+    pub handoff_offered: bool,
+    /// Whether this message asks for a person now.
+    pub handoff_now: bool,
+    /// Whether the text still has to be streamed (it was not produced piece by piece).
+    pub stream_whole: bool,
+}
+
+impl Outcome {
+    /// A fixed notice (handoff confirmed or pending).
+    pub fn notice(text: &str, handoff_now: bool) -> Self {
+        Outcome {
+            text: text.to_string(),
+            sources: Vec::new(),
+            role: "system",
+            answered: None,
+            handoff_offered: false,
+            handoff_now,
+            stream_whole: true,
+        }
+    }
+
+    /// A courteous reply to courtesy.
+    pub fn courtesy(text: &str) -> Self {
+        Outcome {
+            role: "assistant",
+            ..Outcome::notice(text, false)
+        }
+    }
+
+    /// The honest "I don't have that information" with the offer of a person.
+    pub fn fallback(text: String) -> Self {
+        Outcome {
+            text,
+            sources: Vec::new(),
+            role: "assistant",
+            answered: Some(false),
+            handoff_offered: true,
+            handoff_now: false,
+            stream_whole: true,
+        }
+    }
+
+    /// A grounded answer.
+    pub fn answered(text: String, sources: Vec<Citation>) -> Self {
+        Outcome {
+            text,
+            sources,
+            role: "assistant",
+            answered: Some(true),
+            handoff_offered: false,
+            handoff_now: false,
+            stream_whole: false,
+        }
+    }
+}
+
+fn message(
+    p: &Prepared,
+    seq: i32,
+    role: &str,
+    content: &str,
+    now: chrono::DateTime<Utc>,
+) -> messages::ActiveModel {
+    messages::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        conversation_id: Set(p.conversation_id),
+        account_id: Set(p.account_id),
+        agent_id: Set(p.agent.id),
+        seq: Set(seq),
+        role: Set(role.into()),
+        content: Set(content.into()),
+        sources: Set(serde_json::json!([])),
+        answered: Set(None),
+        handoff_offered: Set(false),
+        gap_key: Set(None),
+        created_at: Set(now),
+    }
+}
+
+/// Stores the exchange and returns the reply as the visitor sees it.
+pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<ChatReply> {
+    let now = Utc::now();
+    let txn = ctx.db.begin().await?;
+    let welcome = p
+        .agent
+        .welcome_message
+        .clone()
+        .filter(|w| p.conversation.is_none() && !w.trim().is_empty());
+    if p.conversation.is_none() {
+        let conv = conv_entity::ActiveModel {
+            id: Set(p.conversation_id),
+            account_id: Set(p.account_id),
+            agent_id: Set(p.agent.id),
+            status: Set(ACTIVE.into()),
+            sentiment: Set("neutral".into()),
+            sentiment_score: Set(0.0),
+            language: Set(None),
+            visitor_id: Set(p.visitor_id.clone()),
+            message_count: Set(0),
+            unanswered_count: Set(0),
+            handoff_requested_at: Set(None),
+            handoff_notified_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            last_message_at: Set(now),
+        };
+        conv_entity::Entity::insert(conv).exec(&txn).await?;
+    }
+    let added = 2 + i32::from(welcome.is_some());
+    // Reserve the sequence numbers first: concurrent messages to one conversation serialise here.
+    txn.execute_raw(statement(
+        &txn,
+        "UPDATE conversations SET message_count = message_count + {} WHERE id = {}",
+        [added.into(), p.conversation_id.into()],
+    ))
+    .await?;
+    let conv = conversations::get(&txn, p.account_id, p.conversation_id).await?;
+    let mut seq = conv.message_count - added;
+    if let Some(w) = &welcome {
+        message(p, seq, "assistant", w, now).insert(&txn).await?;
+        seq += 1;
+    }
+    let mut user = message(p, seq, "user", &p.message, now);
+    user.answered = Set(o.answered);
+    if o.answered == Some(false) {
+        user.gap_key = Set(Some(gap_key(&p.message)));
+    }
+    user.insert(&txn).await?;
+    let mut reply = message(
+        p,
+        seq + 1,
+        o.role,
+        &o.text,
+        now + chrono::Duration::milliseconds(1),
+    );
+    reply.sources = Set(serde_json::to_value(&o.sources).map_err(anyhow::Error::from)?);
+    reply.handoff_offered = Set(o.handoff_offered);
+    let reply = reply.insert(&txn).await?;
+
+    // Sentiment over the visitor's messages so far, the latest weighing most.
+    let mut scores: Vec<f32> = p
+        .history
+        .iter()
+        .filter(|m| m.role == "user")
+        .map(|m| sentiment::score_message(&m.content))
+        .collect();
+    scores.push(sentiment::score_message(&p.message));
+    let score = sentiment::combine(&scores);
+
+    let mut c: conv_entity::ActiveModel = conv.clone().into();
+    c.sentiment = Set(sentiment::classify(score).as_str().into());
+    c.sentiment_score = Set(score as f64);
+    c.language = Set(Some(p.lang.lang.code().into()));
+    if o.answered == Some(false) {
+        c.unanswered_count = Set(conv.unanswered_count + 1);
+    }
+    c.updated_at = Set(now);
+    c.last_message_at = Set(now);
+    let handoff_now = o.handoff_now && conv.status != HANDOFF_REQUESTED;
+    if handoff_now {
+        c.status = Set(HANDOFF_REQUESTED.into());
+        c.handoff_requested_at = Set(Some(now));
+    }
+    let conv = c.update(&txn).await?;
+    let mut jobs = Vec::new();
+    if handoff_now {
+        jobs.push(Job::HandoffEmail {
+            account_id: p.account_id,
+            conversation_id: conv.id,
+        });
+    }
+    if ctx.llm.is_some() {
+        jobs.push(Job::ClassifySentiment {
+            account_id: p.account_id,
+            conversation_id: conv.id,
+        });
+    }
+    for job in &jobs {
+        Queue::enqueue_in(&txn, job).await?;
+    }
+    txn.commit().await?;
+    if !jobs.is_empty() {
+        ctx.queue.notify().await;
+    }
+    Ok(ChatReply {
+        conversation_id: conv.id,
+        message_id: reply.id,
+        response: o.text.clone(),
+        sources: o.sources.clone(),
+        answered: o.answered.unwrap_or(false),
+        handoff_offered: o.handoff_offered,
+        status: conv.status,
+        welcome_message: welcome,
+        timings: Timings::default(),
+    })
+}
