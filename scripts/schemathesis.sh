@@ -19,7 +19,7 @@ run_mode() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   export OTOQ_DATA_DIR=$work OTOQ_BIND=127.0.0.1:$port RUST_LOG=warn \
     OTOQ_RATE_LIMIT_PRO=100000000 OTOQ_RATE_LIMIT_ANONYMOUS=100000000 OTOQ_REDIS_PREFIX="st:$$:$mode:" \
-    OTOQ_EMBEDDER=none OTOQ_ALLOW_PRIVATE_NETWORKS=true
+    OTOQ_EMBEDDER=none OTOQ_ALLOW_PRIVATE_NETWORKS=true OTOQ_WEBHOOK_TIMEOUT_SECS=2
   unset OTOQ_PUBLIC_URL
   # Generated URL sources point anywhere; the intranet setting keeps the contract check about the
   # contract (the refusal of private addresses is covered by the Rust suite).

@@ -17,6 +17,13 @@ if [ ! -f "$model_dir/model.safetensors" ]; then
   echo "== fetching the embedding model"
   OTOQ_EMBEDDER_MODEL_DIR=$model_dir cargo run -q -- models fetch
 fi
+# The Standard Webhooks reference library, which the webhook tests verify our signatures with.
+pyvenv=$PWD/target/test-pyvenv
+if [ ! -x "$pyvenv/bin/python" ] || ! "$pyvenv/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
+  echo "== installing standardwebhooks (PyPI) for the webhook tests"
+  python3 -m venv "$pyvenv"
+  "$pyvenv/bin/pip" install -q "standardwebhooks==1.1.0"
+fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi

@@ -90,6 +90,21 @@ fn scoped_questions(account_id: Uuid, s: &Scope) -> Select<messages::Entity> {
     q
 }
 
+async fn leads(db: &DatabaseConnection, account_id: Uuid, s: &Scope) -> Result<u64> {
+    let mut q = otoq_entities::leads::Entity::find()
+        .filter(otoq_entities::leads::Column::AccountId.eq(account_id));
+    if let Some(a) = s.agent_id {
+        q = q.filter(otoq_entities::leads::Column::AgentId.eq(a));
+    }
+    if let Some(f) = s.from {
+        q = q.filter(otoq_entities::leads::Column::CreatedAt.gte(f));
+    }
+    if let Some(t) = s.to {
+        q = q.filter(otoq_entities::leads::Column::CreatedAt.lt(t));
+    }
+    Ok(q.count(db).await?)
+}
+
 fn rate(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
@@ -154,7 +169,7 @@ pub async fn compute(db: &DatabaseConnection, account_id: Uuid, scope: Scope) ->
     }
     Ok(Analytics {
         total_conversations: total,
-        total_leads: 0,
+        total_leads: leads(db, account_id, &scope).await?,
         sentiment,
         handoffs,
         handoff_rate: rate(handoffs, total),

@@ -10,6 +10,9 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+/// Longest wait for Redis on a request's path: past it the caller carries on without it
+/// (rate limits fail open, notifications fall back to polling).
+pub const REDIS_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(250);
 /// A message every process may need to act on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -63,11 +66,13 @@ impl Bus {
             Some((conn, channel)) => {
                 let payload = serde_json::to_string(&msg).expect("bus messages serialize");
                 let mut conn = conn.clone();
-                let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-                    .arg(channel)
-                    .arg(payload)
-                    .query_async(&mut conn)
-                    .await;
+                let mut cmd = redis::cmd("PUBLISH");
+                cmd.arg(channel).arg(payload);
+                let call = cmd.query_async::<i64>(&mut conn);
+                let sent = match tokio::time::timeout(REDIS_CALL_TIMEOUT, call).await {
+                    Ok(r) => r.map(|_| ()).map_err(|e| e.to_string()),
+                    Err(_) => Err("timed out".to_string()),
+                };
                 if let Err(e) = sent {
                     tracing::warn!(error = %e, "could not publish on the Redis bus");
                     let _ = self.local.send(msg);

@@ -39,6 +39,12 @@ pub struct Config {
     pub embedder: crate::embed::EmbedderConfig,
     /// Whether outbound requests may reach private, loopback and link-local addresses.
     pub allow_private_networks: bool,
+    /// Days a webhook delivery is retried before it is failed (`OTOQ_WEBHOOK_RETRY_DAYS`, default 7).
+    pub webhook_retry_days: u32,
+    /// How long a webhook receiver has to answer (`OTOQ_WEBHOOK_TIMEOUT_SECS`, default 15).
+    pub webhook_timeout: Duration,
+    /// Key that encrypts stored secrets (`OTOQ_SECRET_KEY`); generated and kept when unset.
+    pub secret_key: Option<String>,
     /// Passages kept in in-memory search indexes at most, over all agents
     /// (`OTOQ_SEARCH_CACHE_PASSAGES`, default 2,000,000; about 1 KB each with 384-dim vectors).
     pub search_cache_passages: u64,
@@ -229,6 +235,11 @@ impl Config {
             max_upload_bytes: vars.parse("OTOQ_MAX_UPLOAD_BYTES", 20 * 1024 * 1024usize)?,
             embedder,
             allow_private_networks: vars.bool("OTOQ_ALLOW_PRIVATE_NETWORKS")?,
+            webhook_retry_days: vars.parse("OTOQ_WEBHOOK_RETRY_DAYS", 7u32)?.clamp(1, 60),
+            webhook_timeout: Duration::from_secs(
+                vars.parse("OTOQ_WEBHOOK_TIMEOUT_SECS", 15u64)?.clamp(1, 60),
+            ),
+            secret_key: env("OTOQ_SECRET_KEY").filter(|k| !k.trim().is_empty()),
             search_cache_passages: vars.parse("OTOQ_SEARCH_CACHE_PASSAGES", 2_000_000u64)?,
             llm: match env("OTOQ_LLM_BASE_URL").filter(|u| !u.trim().is_empty()) {
                 Some(url) => {

@@ -27,6 +27,10 @@ pub struct Context {
     pub agent_cache: Arc<AccountCache<otoq_entities::agents::Model>>,
     /// Agents' search indexes, rebuilt when their knowledge changes.
     pub search: Arc<crate::retrieval::SearchIndexes>,
+    /// Encrypts stored secrets; its key is resolved on first use (after migrations ran).
+    secret_box: Arc<tokio::sync::OnceCell<crate::crypto::SecretBox>>,
+    /// The HTTP client webhook deliveries share (guarded, no redirects), built on first use.
+    webhook_client: Arc<std::sync::OnceLock<reqwest::Client>>,
     /// The chat-completions server, when one is configured.
     pub llm: Option<Arc<crate::answer::llm::LlmClient>>,
     /// The embedder, loaded (and fetched) on first use; `None` inside means keyword-only.
@@ -83,6 +87,8 @@ impl Context {
             agent_cache,
             search,
             llm,
+            secret_box: Arc::default(),
+            webhook_client: Arc::default(),
             embedder: Arc::default(),
         })
     }
@@ -103,6 +109,28 @@ impl Context {
             })
             .await
             .clone()
+    }
+
+    /// The client webhook deliveries use: private addresses refused unless allowed, redirects
+    /// never followed, the configured timeout; connections are reused between deliveries.
+    pub fn webhook_client(&self) -> &reqwest::Client {
+        self.webhook_client.get_or_init(|| {
+            let guard = crate::net_guard::Guard {
+                allow_private: self.config.allow_private_networks,
+            };
+            crate::net_guard::http_client(&guard, self.config.webhook_timeout, "otoq-webhooks/1")
+        })
+    }
+
+    /// The box that encrypts stored secrets with the deployment's key.
+    pub async fn secret_box(&self) -> anyhow::Result<crate::crypto::SecretBox> {
+        self.secret_box
+            .get_or_try_init(|| async {
+                let key = crate::crypto::resolve_key(&self.config, &self.db).await?;
+                anyhow::Ok(crate::crypto::SecretBox::new(&key))
+            })
+            .await
+            .cloned()
     }
 
     /// Checks that the database and (when configured) Redis answer.

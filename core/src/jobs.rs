@@ -23,6 +23,8 @@ pub enum Job {
         account_id: Uuid,
         conversation_id: Uuid,
     },
+    /// Make one attempt at delivering a webhook event (the delivery row holds the schedule).
+    DeliverWebhook { delivery_id: Uuid },
     /// Judge a conversation's sentiment with the LLM (the lexicon's judgement stands until then).
     ClassifySentiment {
         account_id: Uuid,
@@ -39,6 +41,7 @@ impl Job {
             Job::PurgeSource { .. } => "purge_source",
             Job::HandoffEmail { .. } => "handoff_email",
             Job::ClassifySentiment { .. } => "classify_sentiment",
+            Job::DeliverWebhook { .. } => "deliver_webhook",
         }
     }
 
@@ -50,6 +53,9 @@ impl Job {
             // Mail servers can be down for a while: keep trying for about a day.
             Job::HandoffEmail { .. } => 30,
             Job::ClassifySentiment { .. } => 3,
+            // An attempt that could not even be recorded (database trouble) is tried again;
+            // the delivery's own retries are scheduled by the delivery, not by the queue.
+            Job::DeliverWebhook { .. } => 20,
         }
     }
 }

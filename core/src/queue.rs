@@ -6,7 +6,7 @@
 //! and deleted when done. A job whose worker died becomes claimable again when its lease runs
 //! out. Redis, when present, only carries the "jobs available" wake-up through the [`Bus`].
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::{
@@ -45,12 +45,9 @@ pub struct Queue {
     bus: Bus,
 }
 
-/// Milliseconds since the unix epoch.
+/// Milliseconds since the unix epoch, by the scheduler's [clock](crate::clock).
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    crate::clock::now_ms()
 }
 
 fn row(job: &Job, available_at: i64) -> jobs::ActiveModel {
@@ -77,7 +74,16 @@ impl Queue {
     /// Inserts `job` through `conn` (usually the caller's open transaction). Call
     /// [`Queue::notify`] after the commit so idle workers wake at once.
     pub async fn enqueue_in<C: ConnectionTrait>(conn: &C, job: &Job) -> anyhow::Result<Uuid> {
-        let model = row(job, now_ms());
+        Self::enqueue_at(conn, job, now_ms()).await
+    }
+
+    /// Inserts `job` to run no earlier than `at_ms` (milliseconds since the epoch).
+    pub async fn enqueue_at<C: ConnectionTrait>(
+        conn: &C,
+        job: &Job,
+        at_ms: i64,
+    ) -> anyhow::Result<Uuid> {
+        let model = row(job, at_ms);
         let id = *model.id.as_ref();
         jobs::Entity::insert(model)
             .exec_without_returning(conn)

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_foundation;
 mod m20261125_000002_knowledge;
 mod m20261125_000003_conversations;
+mod m20261125_000004_leads_webhooks;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_foundation::Migration),
             Box::new(m20261125_000002_knowledge::Migration),
             Box::new(m20261125_000003_conversations::Migration),
+            Box::new(m20261125_000004_leads_webhooks::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::support::process::run_otoq;
 use crate::support::{Backend, TestEnv, spawn_app};
 
-const ROUTES: [(&str, &str); 14] = [
+const ROUTES: [(&str, &str); 29] = [
     ("get", "/agents"),
     ("post", "/agents"),
     ("get", "/agents/{id}"),
@@ -20,6 +20,21 @@ const ROUTES: [(&str, &str); 14] = [
     ("get", "/sources/{id}"),
     ("post", "/sources/{id}/resync"),
     ("delete", "/sources/{id}"),
+    ("post", "/chat"),
+    ("get", "/conversations"),
+    ("get", "/conversations/{id}"),
+    ("post", "/conversations/{id}/handoff"),
+    ("get", "/analytics"),
+    ("post", "/leads"),
+    ("get", "/leads"),
+    ("get", "/leads/{id}"),
+    ("get", "/webhook"),
+    ("put", "/webhook"),
+    ("post", "/webhook/rotate-secret"),
+    ("post", "/webhook/test"),
+    ("get", "/webhook/deliveries"),
+    ("get", "/webhook/deliveries/{id}"),
+    ("post", "/webhook/deliveries/{id}/retry"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +123,7 @@ async fn cli_prints_the_same_spec() {
     let spec: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(spec["servers"][0]["url"], "https://api.example.com/api/v1");
     let paths: Vec<&String> = spec["paths"].as_object().unwrap().keys().collect();
-    assert_eq!(paths.len(), 8);
+    assert_eq!(paths.len(), 21);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

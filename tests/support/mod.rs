@@ -2,6 +2,8 @@
 
 pub mod llm;
 pub mod process;
+pub mod proxy;
+pub mod receiver;
 pub mod site;
 pub mod smtp;
 

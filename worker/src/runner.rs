@@ -81,7 +81,8 @@ async fn wait_for_jobs(rx: &mut tokio::sync::broadcast::Receiver<BusMessage>) {
     }
 }
 
-/// Every minute, starts the scheduled re-syncs that are due.
+/// Every minute, starts the scheduled re-syncs that are due and re-enqueues webhook
+/// deliveries whose job was lost.
 async fn schedule_refreshes(ctx: Context) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -90,6 +91,14 @@ async fn schedule_refreshes(ctx: Context) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sources = n, "scheduled re-syncs started"),
             Err(e) => tracing::warn!(error = %e, "cannot start scheduled re-syncs"),
+        }
+        match otoq_core::webhooks::deliver::sweep(&ctx).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                deliveries = n,
+                "webhook deliveries re-enqueued by the sweep"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot sweep webhook deliveries"),
         }
     }
 }

@@ -6,7 +6,7 @@ use poem_openapi::{ExtraHeader, OpenApiService};
 
 use crate::routes::{
     agents::AgentsApi, analytics::AnalyticsApi, api_keys::ApiKeysApi, chat::ChatApi,
-    conversations::ConversationsApi, sources::SourcesApi,
+    conversations::ConversationsApi, leads::LeadsApi, sources::SourcesApi, webhook::WebhookApi,
 };
 
 pub use markdown::to_markdown;
@@ -18,6 +18,8 @@ pub type Apis = (
     ChatApi,
     ConversationsApi,
     AnalyticsApi,
+    LeadsApi,
+    WebhookApi,
     ApiKeysApi,
 );
 
@@ -43,6 +45,8 @@ pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
             ChatApi,
             ConversationsApi,
             AnalyticsApi,
+            LeadsApi,
+            WebhookApi,
             ApiKeysApi,
         ),
         "otoq API",

@@ -6,7 +6,9 @@ pub mod api_keys;
 pub mod chat;
 pub mod conversations;
 pub mod health;
+pub mod leads;
 pub mod sources;
+pub mod webhook;
 
 use poem_openapi::Tags;
 
@@ -25,4 +27,8 @@ pub enum Tag {
     Conversations,
     /// Figures: conversations, sentiment, handoffs and knowledge gaps.
     Analytics,
+    /// Leads captured from chat, forms and the API, with explained scores.
+    Leads,
+    /// The webhook endpoint, signed deliveries, their log and replay.
+    Webhooks,
 }

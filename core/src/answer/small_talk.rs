@@ -101,6 +101,33 @@ pub fn reply(kind: SmallTalk, lang: Lang) -> &'static str {
     }
 }
 
+/// The reply when a visitor leaves contact details: they were noted and someone will follow up.
+pub fn contact_noted(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => {
+            "Thank you! I've noted your contact details, and a member of our team will get back to you."
+        }
+        Lang::Es => {
+            "¡Gracias! He anotado sus datos de contacto y un miembro de nuestro equipo se pondrá en contacto con usted."
+        }
+        Lang::Fr => {
+            "Merci\u{a0}! J'ai bien noté vos coordonnées\u{a0}; un membre de notre équipe vous recontactera."
+        }
+        Lang::De => {
+            "Vielen Dank! Ich habe Ihre Kontaktdaten notiert; jemand aus unserem Team meldet sich bei Ihnen."
+        }
+        Lang::Pt => {
+            "Obrigado! Anotei os seus dados de contato e um membro da nossa equipe entrará em contato."
+        }
+        Lang::It => {
+            "Grazie! Ho annotato i suoi recapiti e un membro del nostro team la ricontatterà."
+        }
+        Lang::Nl => {
+            "Dank u! Ik heb uw contactgegevens genoteerd; iemand van ons team neemt contact met u op."
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,6 +98,8 @@ enum Plan_ {
     Pending,
     /// The visitor asks for a person (or accepts the offer).
     Handoff,
+    /// The visitor left contact details (and little else): say they were noted.
+    ContactGiven,
     /// Courtesy ("hi", "thanks"): a courteous reply, no search.
     SmallTalk(SmallTalk),
     /// Answer from knowledge, or honestly say the knowledge does not cover it.
@@ -225,6 +227,9 @@ fn decide(p: &Prepared) -> Plan_ {
     if asks_for_human(&p.message) || (offered && is_affirmative(&p.message)) {
         return Plan_::Handoff;
     }
+    if persist::mostly_contact(&p.message) {
+        return Plan_::ContactGiven;
+    }
     if let Some(kind) = small_talk::detect(&p.message) {
         return Plan_::SmallTalk(kind);
     }
@@ -243,6 +248,7 @@ async fn respond(
     let outcome = match decide(&p) {
         Plan_::Pending => persist::Outcome::notice(t.handoff_pending, false),
         Plan_::Handoff => persist::Outcome::notice(t.handoff_confirmed, true),
+        Plan_::ContactGiven => persist::Outcome::courtesy(small_talk::contact_noted(p.lang.lang)),
         Plan_::SmallTalk(kind) => {
             let welcome = p
                 .agent

@@ -12,6 +12,7 @@ use crate::conversations::{self, ACTIVE, HANDOFF_REQUESTED};
 use crate::db::statement;
 use crate::error::Result;
 use crate::jobs::Job;
+use crate::leads::contact::{self, Contact};
 use crate::queue::Queue;
 use crate::retrieval::terms::gap_key;
 use otoq_entities::{conversations as conv_entity, messages};
@@ -103,6 +104,36 @@ fn message(
     }
 }
 
+/// Whether a message is contact details and little else ("ana@acme.com", "I'm Ana, +351 912 345 678").
+pub(crate) fn mostly_contact(message: &str) -> bool {
+    let c = contact::extract(message);
+    if !c.is_reachable() {
+        return false;
+    }
+    let mut rest = message.to_lowercase();
+    for part in [&c.email, &c.phone, &c.name, &c.company]
+        .into_iter()
+        .flatten()
+    {
+        rest = rest.replace(&part.to_lowercase(), " ");
+    }
+    // Digits of a phone written with spaces survive the replacement: drop them too.
+    let rest: String = rest.chars().filter(|ch| !ch.is_ascii_digit()).collect();
+    crate::retrieval::terms::terms(&rest).len() <= 4
+}
+
+/// The visitor's contact details over the conversation, and whether this message added any.
+fn visitor_contact(p: &Prepared) -> (Contact, bool) {
+    let mut all = Contact::default();
+    for m in p.history.iter().filter(|m| m.role == "user") {
+        all.merge(contact::extract(&m.content));
+    }
+    let here = contact::extract(&p.message);
+    let added = here != Contact::default();
+    all.merge(here);
+    (all, added)
+}
+
 /// Stores the exchange and returns the reply as the visitor sees it.
 pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<ChatReply> {
     let now = Utc::now();
@@ -188,6 +219,31 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
         c.handoff_requested_at = Set(Some(now));
     }
     let conv = c.update(&txn).await?;
+    let (contact, added) = visitor_contact(p);
+    let mut lead_captured = false;
+    if added && contact.is_reachable() {
+        let visitor: Vec<String> = p
+            .history
+            .iter()
+            .filter(|m| m.role == "user")
+            .map(|m| m.content.clone())
+            .chain(std::iter::once(p.message.clone()))
+            .collect();
+        let (_, new) = crate::leads::store::capture_in(
+            &txn,
+            crate::leads::store::Capture {
+                account_id: p.account_id,
+                agent_id: p.agent.id,
+                conversation_id: Some(conv.id),
+                contact,
+                source: "chat",
+                visitor_messages: &visitor,
+                sentiment: Some(conv.sentiment.as_str()),
+            },
+        )
+        .await?;
+        lead_captured = new;
+    }
     let mut jobs = Vec::new();
     if handoff_now {
         jobs.push(Job::HandoffEmail {
@@ -205,7 +261,7 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
         Queue::enqueue_in(&txn, job).await?;
     }
     txn.commit().await?;
-    if !jobs.is_empty() {
+    if !jobs.is_empty() || lead_captured {
         ctx.queue.notify().await;
     }
     Ok(ChatReply {

@@ -59,15 +59,18 @@ impl RateLimiter for RedisLimiter {
         let n = window_slots(window, len);
         let key = format!("{}rl:{bucket}", self.prefix);
         let mut conn = self.conn.clone();
-        let counted: redis::RedisResult<(u64, u64, u64)> = self
-            .script
-            .key(key)
+        let mut invocation = self.script.key(key);
+        invocation
             .arg(current)
             .arg(n)
             .arg(limit)
-            .arg(window.as_secs().max(1) + len)
-            .invoke_async(&mut conn)
-            .await;
+            .arg(window.as_secs().max(1) + len);
+        let call = invocation.invoke_async::<(u64, u64, u64)>(&mut conn);
+        // A Redis that does not answer (down, reconnecting) must not slow every request.
+        let counted = match tokio::time::timeout(crate::bus::REDIS_CALL_TIMEOUT, call).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err("timed out".to_string()),
+        };
         match counted {
             Ok((allowed, total, oldest)) => Decision {
                 allowed: allowed == 1,

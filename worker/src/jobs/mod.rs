@@ -26,6 +26,10 @@ pub async fn handle(ctx: &Context, job: Job) -> anyhow::Result<()> {
             account_id,
             conversation_id,
         } => handoff_email::run(ctx, account_id, conversation_id).await,
+        Job::DeliverWebhook { delivery_id } => {
+            otoq_core::webhooks::deliver::attempt(ctx, delivery_id).await?;
+            Ok(())
+        }
         Job::ClassifySentiment {
             account_id,
             conversation_id,

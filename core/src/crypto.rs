@@ -1,0 +1,140 @@
+//! Encryption of stored secrets (webhook signing secrets) with the deployment's secret key.
+//!
+//! The key comes from `OTOQ_SECRET_KEY`; without it, one is generated once and kept in the
+//! data directory (embedded mode) or in the database's settings (scaled mode, so every
+//! process shares it — set `OTOQ_SECRET_KEY` to keep it apart from the data).
+
+use anyhow::{Context as _, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::db::statement;
+
+/// Encrypts and decrypts short secrets (ChaCha20-Poly1305, random nonce per value).
+#[derive(Clone)]
+pub struct SecretBox {
+    cipher: ChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(..)")
+    }
+}
+
+impl SecretBox {
+    /// A box keyed by SHA-256 of `key` (any string: a passphrase or random text).
+    pub fn new(key: &str) -> Self {
+        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        SecretBox {
+            cipher: ChaCha20Poly1305::new(&Key::from(digest)),
+        }
+    }
+
+    /// `v1:` + base64(nonce ‖ ciphertext).
+    pub fn seal(&self, plaintext: &str) -> String {
+        let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let ct = self
+            .cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .expect("encryption of a short secret cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend(ct);
+        format!("v1:{}", STANDARD.encode(out))
+    }
+
+    /// The plaintext of a sealed value; fails if it was sealed with another key or altered.
+    pub fn open(&self, sealed: &str) -> anyhow::Result<String> {
+        let Some(b64) = sealed.strip_prefix("v1:") else {
+            bail!("not a sealed value");
+        };
+        let raw = STANDARD.decode(b64).context("sealed value is not base64")?;
+        if raw.len() < 12 {
+            bail!("sealed value too short");
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let nonce: [u8; 12] = nonce.try_into().context("bad nonce")?;
+        let pt = self.cipher.decrypt(&Nonce::from(nonce), ct).map_err(|_| {
+            anyhow::anyhow!("cannot decrypt: wrong OTOQ_SECRET_KEY or altered data")
+        })?;
+        String::from_utf8(pt).context("decrypted secret is not text")
+    }
+}
+
+/// The deployment's secret key: configured, else generated once and kept.
+pub async fn resolve_key(config: &Config, db: &DatabaseConnection) -> anyhow::Result<String> {
+    if let Some(k) = &config.secret_key {
+        return Ok(k.clone());
+    }
+    let fresh = crate::secrets::random_base62(43);
+    if config.is_sqlite() {
+        let path = config.data_dir.join("secret.key");
+        if let Ok(k) = std::fs::read_to_string(&path) {
+            return Ok(k.trim().to_string());
+        }
+        std::fs::create_dir_all(&config.data_dir).ok();
+        write_private(&path, &fresh).with_context(|| {
+            format!(
+                "cannot write the generated secret key to {}",
+                path.display()
+            )
+        })?;
+        return Ok(fresh);
+    }
+    db.execute_raw(statement(
+        db,
+        "INSERT INTO settings (name, value) VALUES ('secret_key', {}) ON CONFLICT (name) DO NOTHING",
+        [fresh.into()],
+    ))
+    .await?;
+    let row = db
+        .query_one_raw(statement(
+            db,
+            "SELECT value FROM settings WHERE name = 'secret_key'",
+            [],
+        ))
+        .await?
+        .context("the secret key setting is missing")?;
+    Ok(row.try_get_by_index::<String>(0)?)
+}
+
+fn write_private(path: &std::path::Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(mut f) => f.write_all(value.as_bytes()),
+        // Another process wrote it first: theirs wins.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seals_and_opens_only_with_the_same_key() {
+        let a = SecretBox::new("key one");
+        let sealed = a.seal("whsec_abc");
+        assert_ne!(sealed, a.seal("whsec_abc"), "random nonce");
+        assert!(!sealed.contains("whsec_abc"));
+        assert_eq!(a.open(&sealed).unwrap(), "whsec_abc");
+        assert!(SecretBox::new("key two").open(&sealed).is_err());
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push('A');
+        assert!(a.open(&tampered).is_err() || tampered == sealed);
+    }
+}
