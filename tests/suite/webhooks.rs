@@ -208,8 +208,12 @@ async fn receiver_down_gets_every_event_later_with_the_same_id(b: Backend) {
     rx.wait_for(1, 20).await;
     // 5 s, then 5 min, then 30 min later (on the app's clock).
     for (n, wait) in [(2, 5), (3, 300), (4, 1800)] {
-        otoq_core::clock::advance(Duration::from_secs(wait + 1));
-        rx.wait_for(n, 20).await;
+        let gap = advance_to_next_attempt(&app, &key, n - 1).await;
+        assert!(
+            (gap - wait as f64).abs() <= wait as f64 * 0.1 + 1.0,
+            "retry {n} after {gap} s"
+        );
+        rx.wait_for(n as usize, 20).await;
     }
     let got = rx.received();
     assert_eq!(got.len(), 4);
@@ -238,6 +242,23 @@ async fn receiver_down_gets_every_event_later_with_the_same_id(b: Backend) {
         vec![500, 503, 500, 200]
     );
     assert!(log.iter().all(|a| a["latency_ms"].as_i64().unwrap() >= 0));
+}
+
+/// Waits until attempt `n` is recorded, then moves the clock to the next attempt; returns
+/// the scheduled gap in seconds.
+async fn advance_to_next_attempt(app: &TestApp, key: &str, n: i64) -> f64 {
+    assert!(
+        eventually(10, || async {
+            delivery_of(app, key).await["attempts"] == n
+        })
+        .await
+    );
+    let d = delivery_of(app, key).await;
+    let next = at(&d["next_attempt_at"]);
+    let gap = (next - at(&d["last_attempt_at"])).num_milliseconds() as f64 / 1000.0;
+    let ahead = (next - otoq_core::clock::now()).num_milliseconds().max(0) as u64;
+    otoq_core::clock::advance(Duration::from_millis(ahead + 1000));
+    gap
 }
 
 fn at(v: &Value) -> chrono::DateTime<chrono::Utc> {
