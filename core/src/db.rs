@@ -65,6 +65,20 @@ fn placeholders(sql: &str, backend: DatabaseBackend) -> String {
     out
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock at once (a
+/// transaction that reads first and writes later cannot wait for the lock: it fails "busy").
+pub async fn begin_write(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE settings SET value = value WHERE name = 'write-lock'")
+            .await?;
+    }
+    Ok(txn)
+}
+
 /// The URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

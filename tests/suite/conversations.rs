@@ -406,7 +406,11 @@ async fn analytics_match_a_seeded_dataset(b: Backend) {
             &key,
         )
         .await;
-    r.assert_error(400, "validation_error");
+    assert_eq!(
+        r.body["data"]["total_conversations"], 0,
+        "an empty window: {}",
+        r.body
+    );
 
     // Conversation listing filters agree.
     let r = app
@@ -466,10 +470,7 @@ async fn other_accounts_conversations_are_invisible(b: Backend) {
         "Hi",
     )
     .await;
-    assert!(
-        r.assert_error(400, "validation_error")
-            .contains("conversation_id")
-    );
+    assert!(r.assert_error(404, "not_found").contains("conversation"));
 }
 
 async fn inactive_agent_and_bad_input_are_refused(b: Backend) {

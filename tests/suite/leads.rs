@@ -26,6 +26,7 @@ async fn api_leads_are_validated_and_listed(b: Backend) {
             "phone",
         ),
         (json!({"agent_id": agent, "phone": "912345678"}), "phone"),
+        (json!({"agent_id": agent, "email": ""}), "email"),
         (json!({"agent_id": agent, "name": "Only a name"}), "email"),
         (
             json!({"agent_id": agent, "email": "a@b.co", "source": "chat"}),
@@ -51,7 +52,7 @@ async fn api_leads_are_validated_and_listed(b: Backend) {
         .post(
             "/api/v1/leads",
             &key,
-            json!({"agent_id": agent, "email": " Bo@Example.org ", "phone": "00 44 20 7946 0958"}),
+            json!({"agent_id": agent, "email": "Bo@Example.org", "phone": "+442079460958"}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);

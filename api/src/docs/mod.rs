@@ -100,6 +100,19 @@ pub fn spec_value(public_url: &str) -> serde_json::Value {
                 );
             }
         }
+        // A lead needs a way to reach the person: an email or a phone (a string, not null).
+        if let Some(o) = schemas
+            .get_mut("CreateLead")
+            .and_then(|s| s.as_object_mut())
+        {
+            o.insert(
+                "anyOf".into(),
+                serde_json::json!([
+                    {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                    {"required": ["phone"], "properties": {"phone": {"type": "string"}}}
+                ]),
+            );
+        }
     }
     spec
 }

@@ -59,7 +59,7 @@ impl AnalyticsApi {
     /// Get analytics
     ///
     /// For the whole account or one agent, over conversations created in `[from, to)`
-    /// (RFC 3339; both optional).
+    /// (RFC 3339; both optional; an empty window counts nothing).
     #[oai(path = "/analytics", method = "get", operation_id = "getAnalytics")]
     async fn get(
         &self,
@@ -73,11 +73,6 @@ impl AnalyticsApi {
     ) -> Result<Json<envelope::Data<Analytics>>, ApiError> {
         if let Some(a) = agent_id.0 {
             otoq_core::agents::get(&ctx, auth.0.account_id, a).await?;
-        }
-        if let (Some(f), Some(t)) = (from.0, to.0)
-            && f > t
-        {
-            return Err(ApiError::validation("`from` must not be after `to`"));
         }
         let a = analytics::compute(
             &ctx.db,

@@ -95,23 +95,37 @@ impl From<Model> for Lead {
     }
 }
 
+/// Where a lead given through the API came from.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum InputSource {
+    /// The widget's lead form.
+    Form,
+    /// Anything else using the API.
+    Api,
+}
+
 /// A lead to capture: an email or a phone is required.
 #[derive(Object)]
 pub struct CreateLead {
     pub agent_id: Uuid,
     /// The conversation it came from; a lead with the same conversation and email is updated.
     pub conversation_id: Option<Uuid>,
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(max_length = 200, pattern = r"^[^\x00]*$"))]
     pub name: Option<String>,
-    #[oai(validator(max_length = 254))]
+    /// An email address; the domain is lower-cased.
+    #[oai(validator(
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9_%+-]{1,32}(\.[A-Za-z0-9_%+-]{1,15}){0,2}@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,4}[A-Za-z][A-Za-z0-9]{1,20}$"
+    ))]
     pub email: Option<String>,
-    /// International format (`+351 912 345 678`); normalised to E.164.
-    #[oai(validator(max_length = 40))]
+    /// International format, `+` and 8–15 digits (`+351912345678`); stored as E.164.
+    #[oai(validator(max_length = 16, pattern = r"^\+[1-9][0-9]{7,14}$"))]
     pub phone: Option<String>,
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(max_length = 200, pattern = r"^[^\x00]*$"))]
     pub company: Option<String>,
     /// `form` (the widget's form) or `api` (default).
-    pub source: Option<LeadSource>,
+    pub source: Option<InputSource>,
 }
 
 /// The lead was created, or an existing one completed.
@@ -166,12 +180,10 @@ impl LeadsApi {
             phone,
             company: text(b.company),
         };
-        let source = b.source.unwrap_or(LeadSource::Api);
-        if source == LeadSource::Chat {
-            return Err(ApiError::validation(
-                "`source` must be `form` or `api`; chat leads come from conversations",
-            ));
-        }
+        let source = match b.source.unwrap_or(InputSource::Api) {
+            InputSource::Form => LeadSource::Form,
+            InputSource::Api => LeadSource::Api,
+        };
         let (lead, new) = store::capture(
             &ctx,
             auth.0.account_id,

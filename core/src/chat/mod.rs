@@ -145,11 +145,9 @@ pub async fn chat(
     let (conversation, history) = match input.conversation_id {
         Some(id) => {
             let conv = conversations::get(&ctx.db, account_id, id).await?;
+            // A conversation of another agent is not one of this agent's.
             if conv.agent_id != agent.id {
-                return Err(Error::validation(
-                    "conversation_id",
-                    "`conversation_id` belongs to another agent",
-                ));
+                return Err(Error::NotFound("conversation"));
             }
             let history = conversations::recent_messages(&ctx.db, id, HISTORY).await?;
             (Some(conv), history)

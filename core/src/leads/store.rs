@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -136,10 +136,7 @@ pub async fn capture(
     if let Some(conv_id) = conversation_id {
         let conv = crate::conversations::get(&ctx.db, account_id, conv_id).await?;
         if conv.agent_id != agent_id {
-            return Err(Error::validation(
-                "conversation_id",
-                "`conversation_id` belongs to another agent",
-            ));
+            return Err(Error::NotFound("conversation"));
         }
         sentiment = Some(conv.sentiment.clone());
         visitor = crate::conversations::messages(&ctx.db, conv_id)
@@ -149,7 +146,7 @@ pub async fn capture(
             .map(|m| m.content)
             .collect();
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let out = capture_in(
         &txn,
         Capture {

@@ -144,7 +144,7 @@ pub async fn test(ctx: &Context, account_id: Uuid) -> Result<webhook_deliveries:
         now,
         json!({"message": "This is a test event from otoq.", "account_id": account_id}),
     );
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let recorded = outbox::record(&txn, account_id, TEST_EVENT, body, true).await?;
     txn.commit().await?;
     let Some((_, delivery_id)) = recorded else {
