@@ -119,8 +119,9 @@ pub struct CreateLead {
         pattern = r"^[A-Za-z0-9_%+-]{1,32}(\.[A-Za-z0-9_%+-]{1,15}){0,2}@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,4}[A-Za-z][A-Za-z0-9]{1,20}$"
     ))]
     pub email: Option<String>,
-    /// International format, `+` and 8–15 digits (`+351912345678`); stored as E.164.
-    #[oai(validator(max_length = 16, pattern = r"^\+[1-9][0-9]{7,14}$"))]
+    /// International format: `+` and 8–15 digits, optionally grouped by single spaces or hyphens
+    /// (`+351 912 345 678`); stored as E.164.
+    #[oai(validator(max_length = 30, pattern = r"^\+[1-9](?:[ -]?[0-9]){7,14}$"))]
     pub phone: Option<String>,
     #[oai(validator(max_length = 200, pattern = r"^[^\x00]*$"))]
     pub company: Option<String>,

@@ -388,6 +388,7 @@ async fn answer(
                 let _ = tx.send(ChatEvent::Token(t)).await;
             }
             Ok(AnswerEvent::Done { text, cited }) => {
+                let cited = with_other_pages(support, cited);
                 return Some(persist::Outcome::answered(
                     text,
                     citations(query, support, &cited, &weight),
@@ -397,6 +398,25 @@ async fn answer(
         }
     }
     None
+}
+
+/// Pages the extractive answer stands on: the quoted passages, then the other supporting
+/// passages of other pages (the visitor sees every page the evidence came from), at most this many.
+const MAX_SOURCES: usize = 3;
+
+fn with_other_pages(support: &[&Passage], mut cited: Vec<usize>) -> Vec<usize> {
+    for (i, p) in support.iter().enumerate() {
+        if cited.len() >= MAX_SOURCES {
+            break;
+        }
+        let same_page = cited
+            .iter()
+            .any(|&c| support[c].document_id == p.document_id);
+        if !same_page {
+            cited.push(i);
+        }
+    }
+    cited
 }
 
 /// The sources of an answer: the cited passages with the sentence that best answers.
