@@ -11,7 +11,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install -q "schemathesis>=4.32,<5"
 fi
 cargo build -q --bin otoq
-bin=$PWD/target/debug/otoq
+bin=${CARGO_TARGET_DIR:-$PWD/target}/debug/otoq
 
 run_mode() {
   local mode=$1 work port db=""
