@@ -170,6 +170,25 @@ impl IntoResponse for ChatResponse {
     }
 }
 
+/// One Server-Sent Event of a streamed reply: its name and its JSON data (as text).
+fn sse_event_schema() -> MetaSchemaRef {
+    let mut event = MetaSchema::new("string");
+    event.enum_items = vec!["token".into(), "done".into(), "error".into()];
+    let mut schema = MetaSchema::new("object");
+    schema.description = Some(
+        "`token`: `{\"text\"}`; `done`: `{\"data\": ChatResult}`; `error`: `{\"error\", \"message\"}`",
+    );
+    schema.properties = vec![
+        ("event", MetaSchemaRef::Inline(Box::new(event))),
+        (
+            "data",
+            MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+        ),
+    ];
+    schema.required = vec!["event", "data"];
+    MetaSchemaRef::Inline(Box::new(schema))
+}
+
 impl ApiResponse for ChatResponse {
     fn meta() -> MetaResponses {
         MetaResponses {
@@ -185,7 +204,7 @@ impl ApiResponse for ChatResponse {
                     },
                     MetaMediaType {
                         content_type: "text/event-stream",
-                        schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+                        schema: sse_event_schema(),
                     },
                 ],
                 headers: vec![MetaHeader {
