@@ -84,7 +84,8 @@ fn lease(ctx: &Context) -> chrono::Duration {
 
 /// Whether a delivery could be taken.
 enum Claim {
-    Taken,
+    /// Taken: the delivery as it is now held by this worker.
+    Taken(webhook_deliveries::Model),
     /// Not due yet, or finished.
     NotDue,
     /// Another worker holds it (or held it and died: its lease has not expired yet).
@@ -94,13 +95,15 @@ enum Claim {
 /// Takes the delivery if it is due and nobody else holds it.
 async fn claim(ctx: &Context, id: Uuid) -> Result<Claim> {
     let now = crate::clock::now();
-    let res = ctx
-        .db
-        .execute_raw(statement(
+    // Take it and read it at once (RETURNING works on Postgres and SQLite). A claim lost in a
+    // database crash only means the delivery is taken again.
+    let txn = crate::db::begin_relaxed(&ctx.db).await?;
+    let taken = webhook_deliveries::Entity::find()
+        .from_raw_sql(statement(
             &ctx.db,
             "UPDATE webhook_deliveries SET status = 'delivering', lease_until = {}, updated_at = {} \
              WHERE id = {} AND ((status = 'pending' AND next_attempt_at <= {}) \
-             OR (status = 'delivering' AND lease_until < {}))",
+             OR (status = 'delivering' AND lease_until < {})) RETURNING *",
             [
                 (now + lease(ctx)).into(),
                 now.into(),
@@ -109,9 +112,11 @@ async fn claim(ctx: &Context, id: Uuid) -> Result<Claim> {
                 now.into(),
             ],
         ))
+        .one(&txn)
         .await?;
-    if res.rows_affected() == 1 {
-        return Ok(Claim::Taken);
+    txn.commit().await?;
+    if let Some(d) = taken {
+        return Ok(Claim::Taken(d));
     }
     let held = webhook_deliveries::Entity::find_by_id(id)
         .one(&ctx.db)
@@ -137,20 +142,14 @@ async fn read_excerpt(resp: reqwest::Response) -> String {
 /// finished). A delivery held by another worker is an error, so the job is retried and takes
 /// it over once that worker's lease runs out (it may have died mid-delivery).
 pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
-    match claim(ctx, id).await? {
-        Claim::Taken => {}
+    let d = match claim(ctx, id).await? {
+        Claim::Taken(d) => d,
         Claim::NotDue => return Ok(None),
         Claim::Held => {
             return Err(crate::Error::Internal(anyhow::anyhow!(
                 "delivery {id} is held by another worker; trying again later"
             )));
         }
-    }
-    let Some(d) = webhook_deliveries::Entity::find_by_id(id)
-        .one(&ctx.db)
-        .await?
-    else {
-        return Ok(None);
     };
     let event = webhook_events::Entity::find_by_id(d.event_id.clone())
         .one(&ctx.db)
@@ -161,7 +160,7 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
     let now = crate::clock::now();
     let (Some(event), Some(endpoint)) = (event, endpoint) else {
         finish(
-            ctx,
+            &ctx.db,
             &d,
             "failed",
             None,
@@ -181,7 +180,7 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
             .disabled_reason
             .clone()
             .unwrap_or_else(|| "the endpoint is disabled".into());
-        finish(ctx, &d, "failed", None, Some(why.clone()), None, now).await?;
+        finish(&ctx.db, &d, "failed", None, Some(why.clone()), None, now).await?;
         return Ok(Some(AttemptResult {
             status_code: None,
             error: Some(why),
@@ -191,7 +190,7 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
     let started = Instant::now();
     let (status, excerpt, error, retry_after) = send(ctx, &endpoint, &event).await;
     let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
-    webhook_attempts::ActiveModel {
+    let attempt = webhook_attempts::ActiveModel {
         id: Set(Uuid::new_v4()),
         delivery_id: Set(d.id),
         account_id: Set(d.account_id),
@@ -201,65 +200,92 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
         latency_ms: Set(latency),
         response_excerpt: Set(excerpt),
         error: Set(error.clone()),
-    }
-    .insert(&ctx.db)
-    .await?;
+    };
     let delivered = status.is_some_and(|s| (200..300).contains(&s));
     let result = AttemptResult {
         status_code: status,
         error: error.clone(),
         delivered,
     };
-    if delivered {
-        finish(ctx, &d, "succeeded", status, None, None, now).await?;
-        if endpoint.failing_since.is_some() {
-            set_endpoint(ctx, &endpoint, |m| m.failing_since = Set(None)).await?;
-        }
-        return Ok(Some(result));
-    }
-    let error = error.or_else(|| status.map(|s| format!("the receiver answered {s}")));
-    if status == Some(410) {
-        set_endpoint(ctx, &endpoint, |m| {
-            m.enabled = Set(false);
-            m.disabled_reason = Set(Some(
-                "the receiver answered 410 Gone; re-enable it with PUT /webhook".into(),
-            ));
-        })
-        .await?;
-        finish(ctx, &d, "failed", status, error, None, now).await?;
-        return Ok(Some(result));
-    }
-    let first = d.first_attempt_at.unwrap_or(now);
-    let give_up = chrono::Duration::days(ctx.config.webhook_retry_days as i64);
-    let jitter: f64 = rand::random();
-    let next = match retry_after {
-        Some(wait) if now + wait - first <= give_up => Some(now + wait),
-        _ => schedule::next_attempt((d.attempts + 1) as u32, first, now, give_up, jitter),
+    let error = if delivered {
+        None
+    } else {
+        error.or_else(|| status.map(|s| format!("the receiver answered {s}")))
     };
-    finish(
-        ctx,
-        &d,
-        if next.is_some() { "pending" } else { "failed" },
-        status,
-        error,
-        next,
-        now,
-    )
-    .await?;
-    let failing_since = endpoint.failing_since.unwrap_or(now);
-    if now - failing_since > DISABLE_AFTER {
-        set_endpoint(ctx, &endpoint, |m| {
-            m.enabled = Set(false);
-            m.disabled_reason = Set(Some(format!(
-                "every delivery failed for {} days; fix the receiver and re-enable it with PUT /webhook",
-                DISABLE_AFTER.num_days()
-            )));
-        })
-        .await?;
-    } else if endpoint.failing_since.is_none() {
-        set_endpoint(ctx, &endpoint, |m| m.failing_since = Set(Some(now))).await?;
+    // What the attempt changes: the delivery's state, its next attempt, and the endpoint.
+    let (state, next, endpoint_change) = if delivered {
+        let recovered = endpoint.failing_since.is_some();
+        (
+            "succeeded",
+            None,
+            recovered.then_some(EndpointChange::Recovered),
+        )
+    } else if status == Some(410) {
+        ("failed", None, Some(EndpointChange::Gone))
+    } else {
+        let first = d.first_attempt_at.unwrap_or(now);
+        let give_up = chrono::Duration::days(ctx.config.webhook_retry_days as i64);
+        let jitter: f64 = rand::random();
+        let next = match retry_after {
+            Some(wait) if now + wait - first <= give_up => Some(now + wait),
+            _ => schedule::next_attempt((d.attempts + 1) as u32, first, now, give_up, jitter),
+        };
+        let change = match endpoint.failing_since {
+            Some(since) if now - since > DISABLE_AFTER => Some(EndpointChange::FailingTooLong),
+            Some(_) => None,
+            None => Some(EndpointChange::Failing(now)),
+        };
+        (
+            if next.is_some() { "pending" } else { "failed" },
+            next,
+            change,
+        )
+    };
+    // The log line and the new state land together. Were a database crash to lose them, the
+    // delivery is simply attempted again (at-least-once, deduplicated by the event id).
+    let txn = crate::db::begin_relaxed(&ctx.db).await?;
+    attempt.insert(&txn).await?;
+    finish(&txn, &d, state, status, error, next, now).await?;
+    if let Some(change) = endpoint_change {
+        set_endpoint(&txn, &endpoint, |m| change.apply(m)).await?;
     }
+    txn.commit().await?;
     Ok(Some(result))
+}
+
+/// How an attempt changes its endpoint.
+#[derive(Clone, Copy)]
+enum EndpointChange {
+    /// It answered 2xx after failing.
+    Recovered,
+    /// It started failing at this time.
+    Failing(DateTime<Utc>),
+    /// It has failed for longer than [`DISABLE_AFTER`]: disable it.
+    FailingTooLong,
+    /// It answered 410 Gone: disable it.
+    Gone,
+}
+
+impl EndpointChange {
+    fn apply(self, m: &mut webhook_endpoints::ActiveModel) {
+        match self {
+            EndpointChange::Recovered => m.failing_since = Set(None),
+            EndpointChange::Failing(at) => m.failing_since = Set(Some(at)),
+            EndpointChange::FailingTooLong => {
+                m.enabled = Set(false);
+                m.disabled_reason = Set(Some(format!(
+                    "every delivery failed for {} days; fix the receiver and re-enable it with PUT /webhook",
+                    DISABLE_AFTER.num_days()
+                )));
+            }
+            EndpointChange::Gone => {
+                m.enabled = Set(false);
+                m.disabled_reason = Set(Some(
+                    "the receiver answered 410 Gone; re-enable it with PUT /webhook".into(),
+                ));
+            }
+        }
+    }
 }
 
 /// POSTs the event; returns the status, the first bytes of the response, an error, and a
@@ -347,22 +373,22 @@ async fn send(
     }
 }
 
-async fn set_endpoint(
-    ctx: &Context,
+async fn set_endpoint<C: ConnectionTrait>(
+    conn: &C,
     e: &webhook_endpoints::Model,
     change: impl FnOnce(&mut webhook_endpoints::ActiveModel),
 ) -> Result<()> {
     let mut m: webhook_endpoints::ActiveModel = e.clone().into();
     change(&mut m);
     m.updated_at = Set(crate::clock::now());
-    m.update(&ctx.db).await?;
+    m.update(conn).await?;
     Ok(())
 }
 
 /// Records the delivery's state after an attempt and schedules the next one.
 #[allow(clippy::too_many_arguments)]
-async fn finish(
-    ctx: &Context,
+async fn finish<C: ConnectionTrait>(
+    conn: &C,
     d: &webhook_deliveries::Model,
     status: &str,
     code: Option<u16>,
@@ -380,10 +406,10 @@ async fn finish(
     m.next_attempt_at = Set(next);
     m.lease_until = Set(None);
     m.updated_at = Set(now);
-    m.update(&ctx.db).await?;
+    m.update(conn).await?;
     if let Some(at) = next {
         Queue::enqueue_at(
-            &ctx.db,
+            conn,
             &Job::DeliverWebhook { delivery_id: d.id },
             at.timestamp_millis(),
         )
