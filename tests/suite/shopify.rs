@@ -77,7 +77,7 @@ struct Env {
 }
 
 async fn setup(b: Backend) -> Env {
-    let fake = FakeShopify::start(catalog(), 3).await;
+    let fake = FakeShopify::start(catalog(), 2).await;
     let admin = fake.admin_base();
     let app = spawn_app_with(b, |e| {
         e.set("OTOQ_SHOPIFY_API_KEY", CLIENT_ID)
@@ -289,7 +289,7 @@ async fn shopify_install_sync_and_chat(b: Backend) {
     let s = env.app.settled_source(&env.key, &source_id).await;
     assert_eq!(s["status"], "ready", "{s}");
     assert_eq!(s["type"], "shopify", "{s}");
-    // Seven products over three pages, after one 429 and one THROTTLED answer.
+    // Six active products over three pages, after one 429 and one THROTTLED answer.
     let calls = env.fake.graphql_calls();
     assert_eq!(calls.iter().filter(|c| c.throttled).count(), 2);
     let served: Vec<&crate::support::shopify::GraphqlCall> = calls
@@ -297,8 +297,8 @@ async fn shopify_install_sync_and_chat(b: Backend) {
         .filter(|c| c.status == 200 && !c.throttled)
         .collect();
     assert_eq!(served.len(), 3, "{calls:?}");
-    assert_eq!(served[1].variables["after"], "cursor:3");
-    assert_eq!(served[2].variables["after"], "cursor:6");
+    assert_eq!(served[1].variables["after"], "cursor:2");
+    assert_eq!(served[2].variables["after"], "cursor:4");
     assert!(served.iter().all(|c| c.token == issued && c.shop == SHOP));
     // The draft is not indexed.
     let keys = env.doc_keys(&source_id).await;
@@ -321,28 +321,57 @@ async fn shopify_install_sync_and_chat(b: Backend) {
         format!("https://{SHOP}/products/trailblazer-backpack")
     );
 
-    // A re-sync embeds nothing that did not change, and a product removed from the shop leaves.
+    // A re-sync lists ids and `updatedAt` only, reads just the product that changed, embeds
+    // nothing else again, and a product removed from the shop leaves.
     let before = env.active_chunks(&source_id).await;
+    let calls = env.fake.graphql_calls().len();
     let mut products = catalog();
     products.remove(4);
+    products[2]["updatedAt"] = json!((Utc::now() + Duration::seconds(1)).to_rfc3339());
+    products[2]["priceRangeV2"]["minVariantPrice"]["amount"] = json!("119.00");
+    products[2]["priceRangeV2"]["maxVariantPrice"]["amount"] = json!("119.00");
     env.fake.set_products(products);
     let s = env.resync(&source_id).await;
     assert_eq!(s["status"], "ready", "{s}");
-    let after = env.active_chunks(&source_id).await;
-    let kept: Vec<_> = before
+    let resync_calls = env.fake.graphql_calls()[calls..].to_vec();
+    assert!(
+        resync_calls
+            .iter()
+            .all(|c| !c.query.contains("descriptionHtml") || c.query.contains("nodes(ids:")),
+        "no full listing: {resync_calls:?}"
+    );
+    let reads: Vec<&Value> = resync_calls
         .iter()
-        .filter(|(k, _, _)| *k != gid(5))
-        .cloned()
+        .filter(|c| c.query.contains("nodes(ids:"))
+        .map(|c| &c.variables["ids"])
         .collect();
-    let mut after_sorted = after.clone();
-    after_sorted.sort();
-    let mut kept_sorted = kept.clone();
-    kept_sorted.sort();
     assert_eq!(
-        after_sorted, kept_sorted,
+        reads,
+        vec![&json!([gid(3)])],
+        "only the changed product is read"
+    );
+    let after = env.active_chunks(&source_id).await;
+    let others = |v: &[(String, String, String)]| -> Vec<(String, String, String)> {
+        let mut o: Vec<_> = v
+            .iter()
+            .filter(|(k, _, _)| *k != gid(3) && *k != gid(5))
+            .cloned()
+            .collect();
+        o.sort();
+        o
+    };
+    assert_eq!(
+        others(&after),
+        others(&before),
         "unchanged products keep their chunks"
     );
-    assert!(!env.doc_keys(&source_id).await.contains(&gid(5)));
+    assert!(
+        after
+            .iter()
+            .any(|(k, _, t)| *k == gid(3) && t.contains("119.00"))
+    );
+    let keys = env.doc_keys(&source_id).await;
+    assert_eq!(keys, [1, 2, 3, 4, 6].map(gid).to_vec());
 }
 
 async fn shopify_callback_refuses_forgeries(b: Backend) {

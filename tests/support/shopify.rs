@@ -249,6 +249,23 @@ impl Serve {
             }
         }
         s.graphql.push(call);
+        if query.contains("nodes(ids:") {
+            let ids: Vec<Value> = variables["ids"].as_array().cloned().unwrap_or_default();
+            let found: Vec<Value> = ids
+                .iter()
+                .map(|id| {
+                    s.products
+                        .iter()
+                        .find(|p| p["id"] == *id)
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                })
+                .collect();
+            return json_response(
+                200,
+                json!({"data": {"nodes": found}, "extensions": cost(1990.0)}),
+            );
+        }
         if query.contains("product(id:") {
             let id = variables["id"].as_str().unwrap_or_default();
             let found = s.products.iter().find(|p| p["id"] == id).cloned();
@@ -262,9 +279,19 @@ impl Serve {
             .and_then(|c| c.strip_prefix("cursor:"))
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        let end = (start + s.page_size).min(s.products.len());
-        let nodes: Vec<Value> = s.products[start.min(end)..end].to_vec();
-        let more = end < s.products.len();
+        // Shopify's search syntax, as far as the tests use it.
+        let active_only = variables["query"]
+            .as_str()
+            .is_some_and(|q| q.contains("status:active"));
+        let listed: Vec<Value> = s
+            .products
+            .iter()
+            .filter(|p| !active_only || p["status"] == "ACTIVE")
+            .cloned()
+            .collect();
+        let end = (start + s.page_size).min(listed.len());
+        let nodes: Vec<Value> = listed[start.min(end)..end].to_vec();
+        let more = end < listed.len();
         json_response(
             200,
             json!({"data": {"products": {

@@ -24,6 +24,21 @@ pub fn products_query() -> String {
     )
 }
 
+/// Products listed for an incremental sync: ids and when each last changed.
+pub const ID_PAGE_SIZE: u32 = 250;
+
+/// One page of the shop's active products' ids and `updatedAt`.
+pub fn product_ids_query() -> &'static str {
+    "query ProductIds($first: Int!, $after: String, $query: String) { products(first: $first, after: $after, query: $query) { pageInfo { hasNextPage endCursor } nodes { id updatedAt } } }"
+}
+
+/// Several products by id.
+pub fn products_by_id_query() -> String {
+    format!(
+        "query ProductsById($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Product {{ {PRODUCT_FIELDS} }} }} }}"
+    )
+}
+
 /// One product by id.
 pub fn product_query() -> String {
     format!("query Product($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}")

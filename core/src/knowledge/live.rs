@@ -92,3 +92,32 @@ async fn active_chunks<C: ConnectionTrait>(conn: &C, source_id: Uuid) -> Result<
         .filter(chunks::Column::Active.eq(true));
     Ok(sea_orm::PaginatorTrait::count(q, conn).await?)
 }
+
+/// Marks document `key` as seen by `run` without reading it again (its source says it did not
+/// change), dropping anything an earlier attempt staged for it. False when the source has no
+/// active content for that key (it must be read).
+pub async fn mark_seen(
+    db: &DatabaseConnection,
+    source_id: Uuid,
+    key: &str,
+    run: Uuid,
+) -> Result<bool> {
+    let txn = begin_write(db).await?;
+    txn.execute_raw(statement(
+        &txn,
+        "DELETE FROM chunks WHERE active = false AND document_id IN \
+         (SELECT id FROM documents WHERE source_id = {} AND key = {} AND content_hash IS NOT NULL)",
+        [source_id.into(), key.into()],
+    ))
+    .await?;
+    let res = txn
+        .execute_raw(statement(
+            &txn,
+            "UPDATE documents SET seen_run = {}, staged_hash = NULL \
+             WHERE source_id = {} AND key = {} AND content_hash IS NOT NULL",
+            [run.into(), source_id.into(), key.into()],
+        ))
+        .await?;
+    txn.commit().await?;
+    Ok(res.rows_affected() == 1)
+}
