@@ -292,6 +292,15 @@ async fn shopify_install_sync_and_chat(b: Backend) {
     // Six active products over three pages, after one 429 and one THROTTLED answer.
     let calls = env.fake.graphql_calls();
     assert_eq!(calls.iter().filter(|c| c.throttled).count(), 2);
+    // Retry-After: 1 was waited; the THROTTLED answer (50 of 100 points, 100/s) waited ~0.5 s.
+    assert!(
+        calls[1].at - calls[0].at >= std::time::Duration::from_millis(950),
+        "{calls:?}"
+    );
+    assert!(
+        calls[2].at - calls[1].at >= std::time::Duration::from_millis(450),
+        "{calls:?}"
+    );
     let served: Vec<&crate::support::shopify::GraphqlCall> = calls
         .iter()
         .filter(|c| c.status == 200 && !c.throttled)
@@ -627,6 +636,19 @@ async fn shopify_uninstall_stops_syncing_and_redact_deletes(b: Backend) {
     let row = env.shop_row().await.unwrap();
     assert_eq!(row.status, "uninstalled");
     assert!(row.access_token_enc.is_none() && row.refresh_token_enc.is_none());
+    let s = env
+        .app
+        .get(&format!("/api/v1/sources/{source_id}"), &env.key)
+        .await;
+    assert_eq!(s.body["data"]["refresh"], "off", "{}", s.body);
+    assert!(
+        s.body["data"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("uninstalled"),
+        "{}",
+        s.body
+    );
     let calls = env.fake.graphql_calls().len();
     // No sync runs any more: a re-sync fails with a reason, product webhooks are ignored.
     let s = env.resync(&source_id).await;

@@ -39,6 +39,8 @@ pub struct GraphqlCall {
     /// What the fake answered: 200, 401 or 429.
     pub status: u16,
     pub throttled: bool,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -217,6 +219,7 @@ impl Serve {
             variables: variables.clone(),
             status: 200,
             throttled: false,
+            at: Instant::now(),
         };
         if !valid {
             call.status = 401;

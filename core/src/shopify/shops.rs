@@ -2,11 +2,10 @@
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::Context;
-use crate::db::statement;
 use otoq_entities::{shopify_shops, shopify_states, sources};
 
 /// The shop with this domain, installed or not.
@@ -32,7 +31,8 @@ pub async fn by_source(
 }
 
 /// The app was uninstalled: forget the tokens (Shopify has revoked them) and stop every sync of
-/// the shop's source — a sync in progress becomes obsolete and no refresh is scheduled.
+/// the shop's source — a new run id makes a queued or running sync obsolete (it stops without
+/// swapping anything in) and no refresh is scheduled.
 pub async fn uninstall(ctx: &Context, shop: &shopify_shops::Model) -> anyhow::Result<()> {
     let now = Utc::now();
     let txn = crate::db::begin_write(&ctx.db).await?;
@@ -70,13 +70,13 @@ pub async fn uninstall(ctx: &Context, shop: &shopify_shops::Model) -> anyhow::Re
             .filter(sources::Column::Id.eq(source_id))
             .exec(&txn)
             .await?;
-        // A sync that had not started yet is cancelled outright.
-        txn.execute_raw(statement(
-            &txn,
-            "DELETE FROM jobs WHERE kind IN ('sync_source', 'shopify_product') AND payload LIKE {}",
-            [format!("%{source_id}%").into()],
-        ))
-        .await?;
+        // A sync that was waiting or running will not finish: say so rather than hang.
+        sources::Entity::update_many()
+            .col_expr(sources::Column::Status, Expr::value("failed"))
+            .filter(sources::Column::Id.eq(source_id))
+            .filter(sources::Column::Status.is_in(["queued", "processing"]))
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     tracing::info!(shop = %shop.shop, "Shopify app uninstalled");

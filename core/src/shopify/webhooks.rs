@@ -124,5 +124,15 @@ async fn first_time(ctx: &Context, id: &str) -> Result<bool, ShopifyError> {
             [id.into(), Utc::now().into()],
         ))
         .await?;
+    // Shopify retries a delivery for 48 hours: ids older than a week are dropped now and then.
+    if rand::random::<u8>() < 3 {
+        ctx.db
+            .execute_raw(statement(
+                &ctx.db,
+                "DELETE FROM shopify_webhook_ids WHERE received_at < {}",
+                [(Utc::now() - chrono::Duration::days(7)).into()],
+            ))
+            .await?;
+    }
     Ok(res.rows_affected() == 1)
 }
