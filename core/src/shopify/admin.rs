@@ -89,6 +89,13 @@ impl Admin {
                     self.shop
                 )));
             }
+            if matches!(status, 500 | 502 | 503 | 504) {
+                // Shopify's transient failures: back off a little and try again.
+                let wait = Duration::from_millis(500 * u64::from(attempt));
+                tracing::debug!(shop = %self.shop, status, ?wait, "Shopify failed a query");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
             if !(200..300).contains(&status) {
                 return Err(ShopifyError::Upstream(format!(
                     "{} answered HTTP {status} to a catalog request",

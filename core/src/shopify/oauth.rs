@@ -39,6 +39,9 @@ pub async fn begin(
 ) -> Result<String, ShopifyError> {
     let cfg = super::config(ctx)?;
     check_shop(shop)?;
+    // Domains are case-insensitive; Shopify sends them back in lowercase.
+    let shop = shop.to_ascii_lowercase();
+    let shop = shop.as_str();
     let agent = agents::Entity::find()
         .filter(agents::Column::Id.eq(agent_id))
         .filter(agents::Column::AccountId.eq(account_id))
@@ -155,7 +158,7 @@ async fn take_state(
             "the install took too long (the `state` expired): start it again".into(),
         ));
     }
-    if state.shop != shop {
+    if !state.shop.eq_ignore_ascii_case(shop) {
         return Err(ShopifyError::Invalid(
             "the `state` was issued for another shop".into(),
         ));
@@ -173,6 +176,14 @@ async fn store(
     let sbox = ctx.secret_box().await?;
     let now = Utc::now();
     let shop = state.shop.clone();
+    let agent = agents::Entity::find_by_id(state.agent_id)
+        .one(&ctx.db)
+        .await?;
+    if agent.is_none_or(|a| a.deleted_at.is_some()) {
+        return Err(ShopifyError::NotFound(
+            "the agent this install was for has been deleted".into(),
+        ));
+    }
     let previous = super::shops::by_domain(&ctx.db, &shop).await?;
     let reusable = match previous.as_ref().and_then(|p| p.source_id) {
         Some(id) => sources::Entity::find_by_id(id)

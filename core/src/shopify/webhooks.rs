@@ -62,12 +62,28 @@ pub async fn receive(
         .ok_or_else(|| {
             ShopifyError::Invalid("the X-Shopify-Shop-Domain header is missing".into())
         })?;
-    if let Some(id) = delivery.webhook_id
-        && !first_time(ctx, id).await?
+    let webhook_id: Option<String> = delivery.webhook_id.map(|id| id.chars().take(200).collect());
+    if let Some(id) = &webhook_id
+        && seen(ctx, id).await?
     {
         return Ok(Outcome::Duplicate);
     }
-    let Some(shop) = shops::by_domain(&ctx.db, &domain).await? else {
+    let outcome = handle(ctx, topic, &domain, &payload).await?;
+    // Remembered once handled: a delivery that failed is handled again when Shopify retries it
+    // (every topic's handling is idempotent, so a concurrent duplicate does no harm either).
+    if let Some(id) = &webhook_id {
+        remember(ctx, id).await?;
+    }
+    Ok(outcome)
+}
+
+async fn handle(
+    ctx: &Context,
+    topic: &str,
+    domain: &str,
+    payload: &Value,
+) -> Result<Outcome, ShopifyError> {
+    let Some(shop) = shops::by_domain(&ctx.db, domain).await? else {
         tracing::info!(%topic, shop = %domain, "Shopify webhook for a shop we do not know");
         return Ok(Outcome::Ignored);
     };
@@ -112,11 +128,22 @@ pub async fn receive(
     Ok(Outcome::Handled)
 }
 
-/// Records the webhook id; false when it was recorded before.
-async fn first_time(ctx: &Context, id: &str) -> Result<bool, ShopifyError> {
-    let id: String = id.chars().take(200).collect();
-    let res = ctx
+/// Whether a delivery with this id was handled before.
+async fn seen(ctx: &Context, id: &str) -> Result<bool, ShopifyError> {
+    let row = ctx
         .db
+        .query_one_raw(statement(
+            &ctx.db,
+            "SELECT webhook_id FROM shopify_webhook_ids WHERE webhook_id = {}",
+            [id.into()],
+        ))
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Records a handled delivery's id.
+async fn remember(ctx: &Context, id: &str) -> Result<(), ShopifyError> {
+    ctx.db
         .execute_raw(statement(
             &ctx.db,
             "INSERT INTO shopify_webhook_ids (webhook_id, received_at) VALUES ({}, {}) \
@@ -134,5 +161,5 @@ async fn first_time(ctx: &Context, id: &str) -> Result<bool, ShopifyError> {
             ))
             .await?;
     }
-    Ok(res.rows_affected() == 1)
+    Ok(())
 }
