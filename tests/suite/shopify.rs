@@ -77,12 +77,20 @@ struct Env {
 }
 
 async fn setup(b: Backend) -> Env {
+    setup_with(b, false).await
+}
+
+/// Like [`setup`]; `embed` turns the offline embedder on.
+async fn setup_with(b: Backend, embed: bool) -> Env {
     let fake = FakeShopify::start(catalog(), 2).await;
     let admin = fake.admin_base();
     let app = spawn_app_with(b, |e| {
         e.set("OTOQ_SHOPIFY_API_KEY", CLIENT_ID)
             .set("OTOQ_SHOPIFY_API_SECRET", CLIENT_SECRET)
             .set("OTOQ_SHOPIFY_ADMIN_BASE_URL", admin);
+        if embed {
+            e.with_embedder();
+        }
     })
     .await;
     let key = app.pro_key().await;
@@ -243,7 +251,8 @@ fn gid(n: u64) -> String {
 }
 
 async fn shopify_install_sync_and_chat(b: Backend) {
-    let env = setup(b).await;
+    // Products are embedded like any source: the chat below searches vectors and keywords.
+    let env = setup_with(b, true).await;
     // One page is answered 429 with Retry-After, another with a THROTTLED GraphQL error.
     env.fake.throttle([Throttle::Http429(1), Throttle::Graphql]);
     let (status, location, body) = env.start_install(SHOP, &env.agent_id, &env.key).await;
@@ -312,6 +321,17 @@ async fn shopify_install_sync_and_chat(b: Backend) {
     // The draft is not indexed.
     let keys = env.doc_keys(&source_id).await;
     assert_eq!(keys, (1..=6).map(gid).collect::<Vec<_>>());
+    let sid: uuid::Uuid = source_id.parse().unwrap();
+    let embedded = chunks::Entity::find()
+        .filter(chunks::Column::SourceId.eq(sid))
+        .filter(chunks::Column::Active.eq(true))
+        .all(&env.app.ctx().db)
+        .await
+        .unwrap();
+    assert!(
+        embedded.iter().all(|c| c.embedding.is_some()),
+        "every chunk is embedded"
+    );
 
     let r = env
         .app
