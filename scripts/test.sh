@@ -24,6 +24,12 @@ if [ ! -x "$pyvenv/bin/python" ] || ! "$pyvenv/bin/python" -c 'import standardwe
   python3 -m venv "$pyvenv"
   "$pyvenv/bin/pip" install -q "standardwebhooks==1.1.0"
 fi
+# Shopify's own Node library (@shopify/shopify-api, pinned in package-lock.json), which the
+# Shopify tests check our OAuth and webhook HMACs with.
+if [ ! -d tests/shopify-node/node_modules/@shopify/shopify-api ]; then
+  echo "== installing @shopify/shopify-api (npm) for the Shopify tests"
+  (cd tests/shopify-node && npm ci --no-audit --no-fund --loglevel=error)
+fi
 if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi

@@ -27,7 +27,8 @@ enum Caller {
     Anonymous { reason: &'static str },
 }
 
-fn bearer(req: &Request) -> Result<Option<&str>, &'static str> {
+/// The Bearer token of the request, if any (shared with the Shopify install route).
+pub(crate) fn bearer(req: &Request) -> Result<Option<&str>, &'static str> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -39,6 +39,9 @@ pub fn app(ctx: Context) -> impl Endpoint {
     let app = Route::new()
         .at("/health", get(routes::health::health))
         .at("/ready", get(routes::health::ready))
+        .at("/shopify/install", get(routes::shopify::install))
+        .at("/shopify/callback", get(routes::shopify::callback))
+        .at("/shopify/webhooks", poem::post(routes::shopify::receive))
         .nest("/docs", swagger)
         .nest("/api/v1", v1)
         .data(ctx);

@@ -52,6 +52,8 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// Outgoing mail (`OTOQ_SMTP_URL`, `OTOQ_SMTP_FROM`).
     pub smtp: Option<SmtpConfig>,
+    /// The Shopify app, when its credentials are configured (`OTOQ_SHOPIFY_*`).
+    pub shopify: Option<crate::shopify::ShopifyConfig>,
 }
 
 /// An OpenAI-compatible chat-completions server.
@@ -266,6 +268,7 @@ impl Config {
                     from: env("OTOQ_SMTP_FROM")
                         .unwrap_or_else(|| "otoq <noreply@localhost>".into()),
                 }),
+            shopify: crate::shopify::ShopifyConfig::from_lookup(|n| vars.get(n)),
         })
     }
 

@@ -30,6 +30,12 @@ pub enum Job {
         account_id: Uuid,
         conversation_id: Uuid,
     },
+    /// Re-index one product of a Shopify shop (fetched again), or remove it when `deleted`.
+    ShopifyProduct {
+        shop_id: Uuid,
+        product_id: String,
+        deleted: bool,
+    },
 }
 
 impl Job {
@@ -42,6 +48,7 @@ impl Job {
             Job::HandoffEmail { .. } => "handoff_email",
             Job::ClassifySentiment { .. } => "classify_sentiment",
             Job::DeliverWebhook { .. } => "deliver_webhook",
+            Job::ShopifyProduct { .. } => "shopify_product",
         }
     }
 
@@ -56,6 +63,7 @@ impl Job {
             // An attempt that could not even be recorded (database trouble) is tried again;
             // the delivery's own retries are scheduled by the delivery, not by the queue.
             Job::DeliverWebhook { .. } => 20,
+            Job::ShopifyProduct { .. } => 8,
         }
     }
 }

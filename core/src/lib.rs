@@ -27,6 +27,7 @@ pub mod ratelimit;
 pub mod read_cache;
 pub mod retrieval;
 pub mod secrets;
+pub mod shopify;
 pub mod sources;
 pub mod webhooks;
 

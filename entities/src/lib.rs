@@ -9,6 +9,8 @@ pub mod documents;
 pub mod jobs;
 pub mod leads;
 pub mod messages;
+pub mod shopify_shops;
+pub mod shopify_states;
 pub mod source_files;
 pub mod sources;
 pub mod webhook_attempts;

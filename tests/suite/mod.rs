@@ -11,6 +11,7 @@ mod leads;
 mod queue;
 mod rate_limit;
 mod resilience;
+mod shopify;
 mod support_selftest;
 mod tenancy;
 mod webhooks;

@@ -4,6 +4,7 @@ pub mod llm;
 pub mod process;
 pub mod proxy;
 pub mod receiver;
+pub mod shopify;
 pub mod site;
 pub mod smtp;
 

@@ -4,5 +4,6 @@ pub mod crawl;
 pub mod extract;
 pub mod jobs;
 mod runner;
+pub mod shopify;
 
 pub use runner::run;

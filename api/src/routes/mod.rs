@@ -7,6 +7,7 @@ pub mod chat;
 pub mod conversations;
 pub mod health;
 pub mod leads;
+pub mod shopify;
 pub mod sources;
 pub mod webhook;
 

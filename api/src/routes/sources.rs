@@ -34,6 +34,8 @@ pub enum SourceType {
     Text,
     Qa,
     File,
+    /// A Shopify shop's catalog (created by installing the app).
+    Shopify,
 }
 
 /// How often the source is synced again by itself.
@@ -99,6 +101,7 @@ impl From<Model> for Source {
             "url" => SourceType::Url,
             "qa" => SourceType::Qa,
             "file" => SourceType::File,
+            "shopify" => SourceType::Shopify,
             _ => SourceType::Text,
         };
         let status = match m.status.as_str() {

@@ -1,6 +1,7 @@
 //! The document model shared by extraction, chunking and storage.
 
 pub mod chunking;
+pub mod live;
 pub mod store;
 
 use serde::{Deserialize, Serialize};

@@ -268,8 +268,12 @@ pub async fn deactivate_source<C: ConnectionTrait>(conn: &C, source_id: Uuid) ->
     bump_knowledge_version(conn, source_id).await
 }
 
-/// Tells search indexes that the agent of `source_id` has different searchable chunks now.
-async fn bump_knowledge_version<C: ConnectionTrait>(conn: &C, source_id: Uuid) -> Result<()> {
+/// Tells search indexes that the agent of `source_id` has different searchable chunks now
+/// (also used by live single-document updates).
+pub(crate) async fn bump_knowledge_version<C: ConnectionTrait>(
+    conn: &C,
+    source_id: Uuid,
+) -> Result<()> {
     conn.execute_raw(statement(
         conn,
         "UPDATE agents SET knowledge_version = knowledge_version + 1 \

@@ -3,6 +3,7 @@
 mod classify_sentiment;
 mod handoff_email;
 mod purge_agent;
+mod shopify_product;
 mod sync_source;
 
 use otoq_core::Context;
@@ -34,5 +35,10 @@ pub async fn handle(ctx: &Context, job: Job) -> anyhow::Result<()> {
             account_id,
             conversation_id,
         } => classify_sentiment::run(ctx, account_id, conversation_id).await,
+        Job::ShopifyProduct {
+            shop_id,
+            product_id,
+            deleted,
+        } => shopify_product::run(ctx, shop_id, &product_id, deleted).await,
     }
 }

@@ -23,6 +23,8 @@ use uuid::Uuid;
 use crate::crawl::{self, CrawlConfig, CrawlEvent};
 use crate::extract::{self, ExtractError};
 
+mod shopify;
+
 /// One sync run of one source, with what every step needs.
 struct Run<'a> {
     ctx: &'a Context,
@@ -64,6 +66,7 @@ pub async fn run(ctx: &Context, source_id: Uuid, run_id: Uuid) -> anyhow::Result
         "url" => run.website(&mut progress).await,
         "file" => run.file(&mut progress).await,
         "qa" => run.qa(&mut progress).await,
+        "shopify" => run.shopify(&mut progress).await,
         _ => run.text(&mut progress).await,
     }?;
     // Still the current run? (A re-sync may have been requested meanwhile.)
@@ -96,6 +99,33 @@ pub async fn run(ctx: &Context, source_id: Uuid, run_id: Uuid) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// Re-indexes one document of `source` outside a sync run (a product changed in a shop):
+/// embeds it only if its content changed and swaps just it in. Returns the active chunks.
+pub(super) async fn reindex_one(
+    ctx: &Context,
+    source: &sources::Model,
+    key: String,
+    url: Option<String>,
+    doc: ExtractedDoc,
+) -> anyhow::Result<u64> {
+    let run = Run {
+        ctx,
+        source,
+        id: Uuid::new_v4(),
+        embedder: ctx.embedder().await,
+    };
+    run.ingest(key.clone(), url, doc, false).await?;
+    let n = otoq_core::knowledge::live::activate_document(
+        &ctx.db,
+        source.id,
+        &key,
+        run.id,
+        source.run_id,
+    )
+    .await?;
+    Ok(n)
 }
 
 fn counters(p: &Progress) -> sources::ActiveModel {
