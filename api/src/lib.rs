@@ -9,6 +9,7 @@ mod middleware;
 pub mod routes;
 mod security;
 pub mod timestamp;
+pub mod widget;
 
 use otoq_core::Context;
 use poem::http::header;
@@ -41,6 +42,8 @@ pub fn app(ctx: Context) -> impl Endpoint {
         .at("/ready", get(routes::health::ready))
         .nest("/docs", swagger)
         .nest("/api/v1", v1)
+        .at("/widget.js", get(widget::script::widget_js))
+        .nest("/widget/v1", widget::PublicRoutes { ctx: ctx.clone() })
         .data(ctx);
     middleware::Outer {
         inner: app,

@@ -14,3 +14,4 @@ mod resilience;
 mod support_selftest;
 mod tenancy;
 mod webhooks;
+mod widget;
