@@ -15,3 +15,4 @@ mod support_selftest;
 mod tenancy;
 mod webhooks;
 mod widget;
+mod widget_browser;
