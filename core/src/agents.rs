@@ -108,7 +108,8 @@ impl WidgetSettings {
     }
 }
 
-/// Checks lead-form fields and stores them comma-separated in display order.
+/// Checks lead-form fields and stores them comma-separated in display order (with `email` when
+/// neither `email` nor `phone` was chosen).
 fn lead_fields(fields: &[String]) -> Result<String> {
     for f in fields {
         if !LEAD_FIELDS.contains(&f.as_str()) {
@@ -120,16 +121,14 @@ fn lead_fields(fields: &[String]) -> Result<String> {
             ));
         }
     }
+    // A lead needs an email or a phone: a form with neither asks for the email too.
+    let reachable = fields.iter().any(|f| f == "email" || f == "phone");
     let picked: Vec<&str> = LEAD_FIELDS
         .into_iter()
-        .filter(|f| fields.iter().any(|x| x == f))
+        .filter(|f| {
+            fields.iter().any(|x| x == f) || (!fields.is_empty() && !reachable && *f == "email")
+        })
         .collect();
-    if !picked.is_empty() && !picked.contains(&"email") && !picked.contains(&"phone") {
-        return Err(Error::validation(
-            "lead_form_fields",
-            "`lead_form_fields` must include email or phone (a lead needs one of them)",
-        ));
-    }
     Ok(picked.join(","))
 }
 

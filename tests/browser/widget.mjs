@@ -2,7 +2,8 @@
 // another origin. Run by tests/suite/widget_browser.rs, which starts the app, the host site and
 // the webhook receiver, and checks the database side afterwards. Prints `RESULT {json}`.
 //
-// Env: HOST_URL (page on an allowed origin), REFUSED_URL (page on another origin), COLOR
+// Env: HOST_URL (page on an allowed origin), REFUSED_URL (page on another origin),
+// FRAME_PATH (path of the same host's page with the iframe variant), COLOR
 // (the agent's #rrggbb), SCREENSHOT (png path), CHROMIUM (default /usr/bin/chromium).
 import { chromium } from "playwright-core";
 
@@ -12,6 +13,7 @@ const REFUSED_URL = env("REFUSED_URL");
 const COLOR = env("COLOR");
 const SCREENSHOT = env("SCREENSHOT");
 const CHROMIUM = env("CHROMIUM", "/usr/bin/chromium");
+const FRAME_PATH = env("FRAME_PATH");
 
 function check(cond, message) {
   if (!cond) throw new Error(message);
@@ -153,6 +155,17 @@ try {
   for (let i = 0; i < 100 && !warnings.length; i++) await other.waitForTimeout(50);
   check(warnings.some((w) => w.includes("not enabled")), `the other origin is refused: ${warnings[0]}`);
   check((await other.locator(".launcher").count()) === 0, "no bubble on the refused origin");
+
+  // The iframe variant: works when framed by an allowed origin, refused (frame-ancestors) elsewhere.
+  const framed = await context.newPage();
+  await framed.goto(new URL(FRAME_PATH, HOST_URL).href);
+  const inFrame = framed.frameLocator("iframe").locator(".launcher");
+  await inFrame.waitFor({ state: "visible", timeout: 10000 });
+  const frameBg = await inFrame.evaluate((e) => getComputedStyle(e).backgroundColor);
+  check(frameBg === rgb(COLOR), "the iframe variant shows the bubble on an allowed origin");
+  await framed.goto(new URL(FRAME_PATH, REFUSED_URL).href);
+  await framed.waitForTimeout(1000);
+  check((await framed.frameLocator("iframe").locator(".launcher").count()) === 0, "the iframe variant is refused on another origin");
 
   console.log(`RESULT ${JSON.stringify(result)}`);
 } catch (e) {

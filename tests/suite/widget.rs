@@ -572,10 +572,6 @@ async fn widget_embed_code_and_agent_settings(b: Backend) {
     for (body, field) in [
         (json!({"lead_form_fields": ["fax"]}), "lead_form_fields"),
         (
-            json!({"lead_form_fields": ["name", "company"]}),
-            "lead_form_fields",
-        ),
-        (
             json!({"lead_form_trigger": "sometimes"}),
             "lead_form_trigger",
         ),
@@ -607,6 +603,26 @@ async fn widget_embed_code_and_agent_settings(b: Backend) {
     );
     assert_eq!(r.body["data"]["lead_form_trigger"], "handoff");
     assert_eq!(r.body["data"]["lead_form_after_messages"], 5);
+    // A form must reach the visitor: without email or phone, it asks for the email too.
+    let r = app
+        .patch(
+            &format!("/api/v1/agents/{id}"),
+            &key,
+            json!({"lead_form_fields": ["company"]}),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["lead_form_fields"],
+        json!(["email", "company"])
+    );
+    let r = app
+        .patch(
+            &format!("/api/v1/agents/{id}"),
+            &key,
+            json!({"lead_form_fields": []}),
+        )
+        .await;
+    assert_eq!(r.body["data"]["lead_form_fields"], json!([]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -92,6 +92,14 @@ async fn widget_in_a_real_browser() {
         )),
     );
 
+    let iframe = embed.body["data"]["iframe"].as_str().unwrap();
+    site.set(
+        "/frame-host.html",
+        Page::html(format!(
+            "<!doctype html><html><head><title>Framed</title></head><body><h1>Framed</h1>{iframe}</body></html>"
+        )),
+    );
+
     let artifacts = root.join("target/artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let screenshot = artifacts.join("widget.png");
@@ -109,6 +117,7 @@ async fn widget_in_a_real_browser() {
                 .env("HOST_URL", host)
                 .env("REFUSED_URL", refused)
                 .env("COLOR", COLOR)
+                .env("FRAME_PATH", "/frame-host.html")
                 .env("SCREENSHOT", screenshot)
                 .env("CHROMIUM", chromium)
                 .output()

@@ -136,7 +136,8 @@ pub struct CreateAgent {
         max_length = 260
     ))]
     pub allowed_origins: Option<Vec<String>>,
-    /// Fields of the widget's lead form (an email or a phone among them); `[]`: no form. Default `["name", "email"]`.
+    /// Fields of the widget's lead form; `[]`: no form. Without `email` or `phone`, `email` is
+    /// added (a lead needs one). Default `["name", "email"]`.
     #[oai(validator(max_items = 4))]
     pub lead_form_fields: Option<Vec<LeadField>>,
     /// When the widget shows the lead form. Default `after_messages`.
@@ -194,7 +195,8 @@ pub struct UpdateAgent {
         max_length = 260
     ))]
     pub allowed_origins: Option<Vec<String>>,
-    /// Fields of the widget's lead form (an email or a phone among them); `[]`: no form. Default `["name", "email"]`.
+    /// Fields of the widget's lead form; `[]`: no form. Without `email` or `phone`, `email` is
+    /// added (a lead needs one). Default `["name", "email"]`.
     #[oai(validator(max_items = 4))]
     pub lead_form_fields: Option<Vec<LeadField>>,
     /// When the widget shows the lead form. Default `after_messages`.

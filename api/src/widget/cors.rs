@@ -30,9 +30,16 @@ fn same_origin(req: &Request, origin: &str) -> bool {
     host.is_some() && origin_host == host.as_deref()
 }
 
+/// Whether a browser says the request came from this deployment's own page.
+fn fetched_same_origin(req: &Request) -> bool {
+    req.headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"same-origin")
+}
+
 /// Whether the agent may be used from `origin`: its `allowed_origins` (empty allows every
-/// origin), or the deployment's own pages. Without an `Origin` (not a browser's cross-origin
-/// request), only agents open to every origin answer.
+/// origin), or the deployment's own pages (the iframe variant). Without an `Origin` and not
+/// from the deployment's own pages, only agents open to every origin answer.
 pub fn allowed(req: &Request, agent: &agents::Model, origin: Option<&str>) -> bool {
     let list: Vec<String> =
         serde_json::from_value(agent.allowed_origins.clone()).unwrap_or_default();
@@ -40,7 +47,8 @@ pub fn allowed(req: &Request, agent: &agents::Model, origin: Option<&str>) -> bo
         return true;
     }
     match origin {
-        None => false,
+        // Browsers leave `Origin` out of same-origin GETs; `Sec-Fetch-Site` still says where from.
+        None => fetched_same_origin(req),
         Some(o) => list.iter().any(|a| a == o) || same_origin(req, o),
     }
 }
