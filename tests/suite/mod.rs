@@ -16,3 +16,4 @@ mod tenancy;
 mod webhooks;
 mod widget;
 mod widget_browser;
+mod widget_embed;

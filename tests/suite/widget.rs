@@ -1,6 +1,6 @@
-//! The widget: embed code, `/widget.js` caching and size, and the public routes — config, CORS
-//! and the `Origin` check, visitor tokens, streamed chat, lead form, handoff, rate limits, the
-//! daily cap and inactive agents. The real-browser tests are in `widget_browser.rs`.
+//! The widget's public routes: config, CORS and the `Origin` check, visitor tokens, streamed
+//! chat, lead form, handoff, rate limits, the daily cap and inactive agents. The embed code,
+//! settings and `/widget.js` are in `widget_embed.rs`, the real-browser test in `widget_browser.rs`.
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -13,11 +13,10 @@ use crate::support::{Backend, Reply, TestApp, spawn_app, spawn_app_with};
 both_backends!(
     widget_config_cors_and_visitor_tokens,
     widget_chat_streams_then_leads_and_handoff,
-    widget_rate_limits_daily_cap_and_inactive_agents,
-    widget_embed_code_and_agent_settings
+    widget_rate_limits_daily_cap_and_inactive_agents
 );
 
-const SHOP: &str = "https://shop.example";
+pub const SHOP: &str = "https://shop.example";
 
 /// Sends a public widget request with an optional `Origin`, visitor token and JSON body.
 pub async fn public(
@@ -63,7 +62,7 @@ pub async fn visitor(app: &TestApp, public_id: &str, origin: Option<&str>) -> St
 }
 
 /// A pro account with an agent created from `body`; returns (key, agent JSON).
-async fn agent(app: &TestApp, body: Value) -> (String, Value) {
+pub async fn agent(app: &TestApp, body: Value) -> (String, Value) {
     let key = app.pro_key().await;
     let r = app.post("/api/v1/agents", &key, body).await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -513,162 +512,4 @@ async fn widget_rate_limits_daily_cap_and_inactive_agents(b: Backend) {
     let r = refused.expect("the per-IP limit refuses");
     r.assert_error(429, "rate_limited");
     assert!(r.header("retry-after").is_some());
-}
-
-async fn widget_embed_code_and_agent_settings(b: Backend) {
-    let app = spawn_app(b).await;
-    let (key, a) = agent(&app, json!({"name": "Shop"})).await;
-    assert_eq!(a["lead_form_fields"], json!(["name", "email"]));
-    assert_eq!(a["lead_form_trigger"], "after_messages");
-    assert_eq!(a["lead_form_after_messages"], 2);
-    assert_eq!(a["daily_message_cap"], 1000);
-    let id = a["id"].as_str().unwrap();
-    let pid = a["public_id"].as_str().unwrap();
-    let r = app.get(&format!("/api/v1/agents/{id}/embed"), &key).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let d = &r.body["data"];
-    assert_eq!(
-        d["script"],
-        format!(
-            r#"<script src="{}/widget.js" data-agent="{pid}" async></script>"#,
-            app.base
-        )
-    );
-    assert!(
-        d["iframe"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("{}/widget/v1/{pid}/frame", app.base))
-    );
-    assert!(
-        !r.body.to_string().contains("otoq_"),
-        "no API key in the embed code"
-    );
-    let other = app.pro_key().await;
-    app.get(&format!("/api/v1/agents/{id}/embed"), &other)
-        .await
-        .assert_error(404, "not_found");
-    // The iframe page only lets the agent's allowed origins frame it.
-    let r = app
-        .patch(
-            &format!("/api/v1/agents/{id}"),
-            &key,
-            json!({"allowed_origins": [SHOP]}),
-        )
-        .await;
-    assert_eq!(r.status, 200);
-    let resp = app
-        .client
-        .get(format!("{}/widget/v1/{pid}/frame", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(
-        resp.headers()["content-security-policy"],
-        format!("frame-ancestors {SHOP}").as_str()
-    );
-
-    for (body, field) in [
-        (json!({"lead_form_fields": ["fax"]}), "lead_form_fields"),
-        (
-            json!({"lead_form_trigger": "sometimes"}),
-            "lead_form_trigger",
-        ),
-        (
-            json!({"lead_form_after_messages": 0}),
-            "lead_form_after_messages",
-        ),
-        (json!({"daily_message_cap": 0}), "daily_message_cap"),
-    ] {
-        let msg = app
-            .patch(&format!("/api/v1/agents/{id}"), &key, body.clone())
-            .await
-            .assert_error(400, "validation_error");
-        assert!(msg.contains(field), "{body}: {msg}");
-    }
-    let r = app
-        .patch(
-            &format!("/api/v1/agents/{id}"),
-            &key,
-            json!({"lead_form_fields": ["company", "phone", "name", "phone"],
-                   "lead_form_trigger": "handoff", "lead_form_after_messages": 5}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = app.get(&format!("/api/v1/agents/{id}"), &key).await;
-    assert_eq!(
-        r.body["data"]["lead_form_fields"],
-        json!(["name", "phone", "company"])
-    );
-    assert_eq!(r.body["data"]["lead_form_trigger"], "handoff");
-    assert_eq!(r.body["data"]["lead_form_after_messages"], 5);
-    // A form must reach the visitor: without email or phone, it asks for the email too.
-    let r = app
-        .patch(
-            &format!("/api/v1/agents/{id}"),
-            &key,
-            json!({"lead_form_fields": ["company"]}),
-        )
-        .await;
-    assert_eq!(
-        r.body["data"]["lead_form_fields"],
-        json!(["email", "company"])
-    );
-    let r = app
-        .patch(
-            &format!("/api/v1/agents/{id}"),
-            &key,
-            json!({"lead_form_fields": []}),
-        )
-        .await;
-    assert_eq!(r.body["data"]["lead_form_fields"], json!([]));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn widget_js_is_cached_with_an_etag_and_small() {
-    let app = spawn_app(Backend::Sqlite).await;
-    let url = format!("{}/widget.js", app.base);
-    let resp = app.client.get(&url).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let h = resp.headers().clone();
-    assert!(
-        h["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/javascript")
-    );
-    assert!(h["cache-control"].to_str().unwrap().contains("max-age"));
-    let etag = h["etag"].to_str().unwrap().to_string();
-    let plain = resp.bytes().await.unwrap();
-    assert!(plain.len() > 1000);
-    assert!(
-        !String::from_utf8_lossy(&plain).contains("otoq_"),
-        "no key in the script"
-    );
-    let resp = app
-        .client
-        .get(&url)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 304);
-    assert!(resp.bytes().await.unwrap().is_empty());
-    let resp = app
-        .client
-        .get(&url)
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.headers()["content-encoding"], "gzip");
-    let gz = resp.bytes().await.unwrap();
-    println!(
-        "widget.js: {} bytes, {} bytes gzipped",
-        plain.len(),
-        gz.len()
-    );
-    assert!(gz.len() < 30 * 1024, "{} bytes gzipped", gz.len());
-    assert!(gz.len() < plain.len());
 }
