@@ -216,6 +216,7 @@
             if (m.role === "assistant") sources(n, m.sources);
           });
           status = b.data.status; store.set("status", status);
+          if (status === "handoff_requested") human.disabled = true;
         });
       }).catch(function () {
         store.set("conversation", null); store.set("count", null); store.set("status", null);

@@ -130,6 +130,7 @@ try {
   await page.reload();
   await page.locator(".msg.user", { hasText: "Do you repair bicycles?" }).waitFor({ timeout: 10000 });
   check(true, "after a reload the conversation is still there");
+  check(await page.locator("header button.human").isDisabled(), "after a reload the handoff is remembered");
   const again = await paintTiming();
   result.bubble_paint_cached_config_ms = again.bubble_paint_after_script_start_ms;
   check(again.bubble_paint_after_script_start_ms !== null, `first paint on a later page view (config cached): ${JSON.stringify(again)}`);
