@@ -93,6 +93,9 @@ pub struct RateLimitConfig {
     pub widget_visitor: u64,
     /// `OTOQ_WIDGET_RATE_LIMIT_IP`: widget requests per window per client IP (default 120).
     pub widget_ip: u64,
+    /// `OTOQ_TRUST_FORWARDED_FOR`: behind a proxy (Heroku's router, a load balancer), the widget
+    /// takes the client IP from the last `X-Forwarded-For` entry (default false).
+    pub trust_forwarded_for: bool,
 }
 
 impl RateLimitConfig {
@@ -232,6 +235,7 @@ impl Config {
                 window: Duration::from_secs(window_secs),
                 widget_visitor: vars.parse("OTOQ_WIDGET_RATE_LIMIT_VISITOR", 20)?,
                 widget_ip: vars.parse("OTOQ_WIDGET_RATE_LIMIT_IP", 120)?,
+                trust_forwarded_for: vars.bool("OTOQ_TRUST_FORWARDED_FOR")?,
             },
             queue,
             crawl: CrawlTuning {

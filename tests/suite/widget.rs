@@ -513,3 +513,31 @@ async fn widget_rate_limits_daily_cap_and_inactive_agents(b: Backend) {
     r.assert_error(429, "rate_limited");
     assert!(r.header("retry-after").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_per_ip_limit_behind_a_trusted_proxy() {
+    for trust in [true, false] {
+        let app = spawn_app_with(Backend::Sqlite, |e| {
+            e.set("OTOQ_WIDGET_RATE_LIMIT_IP", "2");
+            e.set("OTOQ_TRUST_FORWARDED_FOR", trust.to_string());
+        })
+        .await;
+        let status = |xff: &'static str| {
+            let req = app
+                .client
+                .get(format!("{}/widget/v1/ag_unknown/config", app.base))
+                .header("x-forwarded-for", xff);
+            async move { req.send().await.unwrap().status().as_u16() }
+        };
+        assert_eq!(status("203.0.113.1").await, 404);
+        assert_eq!(status("203.0.113.1").await, 404);
+        // A client-invented first entry does not escape the proxy's last one.
+        assert_eq!(status("198.51.100.9, 203.0.113.1").await, 429);
+        // Another visitor behind the same proxy has a budget of its own only when trusted.
+        assert_eq!(
+            status("203.0.113.2").await,
+            if trust { 404 } else { 429 },
+            "trust_forwarded_for={trust}"
+        );
+    }
+}

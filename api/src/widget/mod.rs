@@ -38,11 +38,29 @@ pub(crate) fn too_many(d: &Decision, code: &str, message: &str) -> Response {
     resp
 }
 
-fn client_ip(req: &Request) -> String {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The client's IP: the peer address, or behind a trusted proxy the address it appended last to
+/// `X-Forwarded-For` (earlier entries are the client's to invent).
+fn client_ip(req: &Request, trust_forwarded_for: bool) -> String {
+    let forwarded = trust_forwarded_for
+        .then(|| {
+            req.headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|v| !v.is_empty())
+                .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        })
+        .flatten();
+    match forwarded {
+        Some(ip) => ip.to_string(),
+        None => req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into()),
+    }
 }
 
 impl PublicRoutes {
@@ -65,7 +83,7 @@ impl PublicRoutes {
         let ip = ctx
             .limiter
             .hit(
-                &format!("widget-ip:{}", client_ip(&req)),
+                &format!("widget-ip:{}", client_ip(&req, limits.trust_forwarded_for)),
                 limits.widget_ip,
                 limits.window,
             )
