@@ -13,7 +13,8 @@ use crate::support::{Backend, Reply, TestApp, spawn_app, spawn_app_with};
 both_backends!(
     widget_config_cors_and_visitor_tokens,
     widget_chat_streams_then_leads_and_handoff,
-    widget_rate_limits_daily_cap_and_inactive_agents
+    widget_rate_limits_daily_cap_and_inactive_agents,
+    widget_serves_free_plans_within_their_conversation_limit
 );
 
 pub const SHOP: &str = "https://shop.example";
@@ -540,4 +541,51 @@ async fn widget_per_ip_limit_behind_a_trusted_proxy() {
             "trust_forwarded_for={trust}"
         );
     }
+}
+
+/// The widget needs no API access (any plan), but the plan's monthly conversations still bound it.
+async fn widget_serves_free_plans_within_their_conversation_limit(b: Backend) {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app(b).await;
+    let (account, _) = app.account(otoq_core::plans::Plan::Free).await;
+    let agent = otoq_core::agents::create(
+        app.ctx(),
+        account,
+        otoq_core::agents::NewAgent {
+            name: "Free shop".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let pid = agent.public_id.as_str();
+    let token = visitor(&app, pid, None).await;
+    let chat = format!("{pid}/chat");
+    let hi = |conv: Option<&str>| {
+        let mut b = json!({"message": "hello", "stream": false});
+        if let Some(c) = conv {
+            b["conversation_id"] = json!(c);
+        }
+        Some(b)
+    };
+    let r = public(&app, "POST", &chat, None, Some(&token), hi(None)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let conv = r.body["data"]["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let db = &app.ctx().db;
+    db.execute_raw(otoq_core::db::statement(
+        db,
+        "UPDATE usage_counters SET conversations = 50 WHERE account_id = {}",
+        [account.into()],
+    ))
+    .await
+    .unwrap();
+    let msg = public(&app, "POST", &chat, None, Some(&token), hi(None))
+        .await
+        .assert_error(429, "plan_limit_reached");
+    assert!(msg.contains("50"), "{msg}");
+    let r = public(&app, "POST", &chat, None, Some(&token), hi(Some(&conv))).await;
+    assert_eq!(r.status, 200, "existing conversations continue: {}", r.body);
 }
