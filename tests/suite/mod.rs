@@ -17,3 +17,4 @@ mod webhooks;
 mod widget;
 mod widget_browser;
 mod widget_embed;
+mod widget_limits;
