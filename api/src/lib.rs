@@ -9,6 +9,7 @@ mod middleware;
 pub mod routes;
 mod security;
 pub mod timestamp;
+pub mod widget;
 
 use otoq_core::Context;
 use poem::http::header;
@@ -44,6 +45,8 @@ pub fn app(ctx: Context) -> impl Endpoint {
         .at("/shopify/webhooks", poem::post(routes::shopify::receive))
         .nest("/docs", swagger)
         .nest("/api/v1", v1)
+        .at("/widget.js", get(widget::script::widget_js))
+        .nest("/widget/v1", widget::PublicRoutes { ctx: ctx.clone() })
         .data(ctx);
     middleware::Outer {
         inner: app,

@@ -50,6 +50,96 @@ pub struct NewAgent {
     pub primary_color: Option<String>,
     pub is_active: Option<bool>,
     pub allowed_origins: Option<Vec<String>>,
+    pub widget: WidgetSettings,
+}
+
+/// The widget's settings of an agent; `None` keeps the current value (or takes the default).
+#[derive(Clone, Debug, Default)]
+pub struct WidgetSettings {
+    /// Lead-form fields, a subset of [`LEAD_FIELDS`].
+    pub lead_form_fields: Option<Vec<String>>,
+    /// One of [`LEAD_TRIGGERS`].
+    pub lead_form_trigger: Option<String>,
+    /// Visitor messages before the form shows (1–50).
+    pub lead_form_after_messages: Option<i32>,
+    /// Widget messages answered per day (1–1,000,000).
+    pub daily_message_cap: Option<i32>,
+}
+
+/// Fields the widget's lead form can show, in display order.
+pub const LEAD_FIELDS: [&str; 4] = ["name", "email", "phone", "company"];
+/// When the lead form shows: after some visitor messages (and at handoff), only at handoff, never.
+pub const LEAD_TRIGGERS: [&str; 3] = ["after_messages", "handoff", "off"];
+
+impl WidgetSettings {
+    /// Validates and writes the settings that are set into `m`.
+    fn apply(self, m: &mut agents::ActiveModel) -> Result<()> {
+        if let Some(fields) = self.lead_form_fields {
+            m.lead_form_fields = Set(lead_fields(&fields)?);
+        }
+        if let Some(t) = self.lead_form_trigger {
+            if !LEAD_TRIGGERS.contains(&t.as_str()) {
+                return Err(Error::validation(
+                    "lead_form_trigger",
+                    "`lead_form_trigger` must be one of after_messages, handoff, off",
+                ));
+            }
+            m.lead_form_trigger = Set(t);
+        }
+        if let Some(n) = self.lead_form_after_messages {
+            if !(1..=50).contains(&n) {
+                return Err(Error::validation(
+                    "lead_form_after_messages",
+                    "`lead_form_after_messages` must be 1 to 50",
+                ));
+            }
+            m.lead_form_after_messages = Set(n);
+        }
+        if let Some(n) = self.daily_message_cap {
+            if !(1..=1_000_000).contains(&n) {
+                return Err(Error::validation(
+                    "daily_message_cap",
+                    "`daily_message_cap` must be 1 to 1000000",
+                ));
+            }
+            m.daily_message_cap = Set(n);
+        }
+        Ok(())
+    }
+}
+
+/// Checks lead-form fields and stores them comma-separated in display order (with `email` when
+/// neither `email` nor `phone` was chosen).
+fn lead_fields(fields: &[String]) -> Result<String> {
+    for f in fields {
+        if !LEAD_FIELDS.contains(&f.as_str()) {
+            return Err(Error::validation(
+                "lead_form_fields",
+                format!(
+                    "`lead_form_fields` entry {f:?} must be one of name, email, phone, company"
+                ),
+            ));
+        }
+    }
+    // A lead needs an email or a phone: a form with neither asks for the email too.
+    let reachable = fields.iter().any(|f| f == "email" || f == "phone");
+    let picked: Vec<&str> = LEAD_FIELDS
+        .into_iter()
+        .filter(|f| {
+            fields.iter().any(|x| x == f) || (!fields.is_empty() && !reachable && *f == "email")
+        })
+        .collect();
+    Ok(picked.join(","))
+}
+
+/// The lead-form fields stored on an agent, in display order.
+pub fn lead_form_fields(agent: &agents::Model) -> Vec<String> {
+    agent
+        .lead_form_fields
+        .split(',')
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A partial update of an agent.
@@ -63,6 +153,7 @@ pub struct AgentPatch {
     pub primary_color: Option<String>,
     pub is_active: Option<bool>,
     pub allowed_origins: Option<Vec<String>>,
+    pub widget: WidgetSettings,
 }
 
 fn name(v: &str) -> Result<String> {
@@ -251,7 +342,7 @@ async fn fresh(db: &DatabaseConnection, account_id: Uuid, id: Uuid) -> Result<ag
 /// Validates and creates an agent.
 pub async fn create(ctx: &Context, account_id: Uuid, new: NewAgent) -> Result<agents::Model> {
     let now = Utc::now();
-    let model = agents::ActiveModel {
+    let mut model = agents::ActiveModel {
         id: Set(Uuid::new_v4()),
         account_id: Set(account_id),
         public_id: Set(format!("ag_{}", random_base62(20))),
@@ -279,7 +370,12 @@ pub async fn create(ctx: &Context, account_id: Uuid, new: NewAgent) -> Result<ag
         updated_at: Set(now),
         deleted_at: Set(None),
         knowledge_version: Set(0),
+        lead_form_fields: Set("name,email".into()),
+        lead_form_trigger: Set("after_messages".into()),
+        lead_form_after_messages: Set(2),
+        daily_message_cap: Set(1000),
     };
+    new.widget.apply(&mut model)?;
     let agent = agents::Entity::insert(model)
         .exec_with_returning(&ctx.db)
         .await?;
@@ -322,10 +418,21 @@ pub async fn update(
     if let Some(v) = patch.allowed_origins {
         m.allowed_origins = Set(json!(origins(&v)?));
     }
+    patch.widget.apply(&mut m)?;
     m.updated_at = Set(Utc::now());
     let agent = m.update(&ctx.db).await?;
     ctx.agent_cache.evict(account_id).await;
     Ok(agent)
+}
+
+/// The active-or-not agent with this public id (for the widget's public routes), or `NotFound`.
+pub async fn by_public_id(ctx: &Context, public_id: &str) -> Result<agents::Model> {
+    agents::Entity::find()
+        .filter(agents::Column::PublicId.eq(public_id))
+        .filter(agents::Column::DeletedAt.is_null())
+        .one(&ctx.db)
+        .await?
+        .ok_or(Error::NotFound("agent"))
 }
 
 /// Marks the agent deleted and enqueues its purge, atomically.

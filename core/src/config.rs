@@ -91,6 +91,13 @@ pub struct RateLimitConfig {
     pub anonymous: u64,
     /// `OTOQ_RATE_LIMIT_WINDOW_SECS` (default 60).
     pub window: Duration,
+    /// `OTOQ_WIDGET_RATE_LIMIT_VISITOR`: widget messages per window per visitor (default 20).
+    pub widget_visitor: u64,
+    /// `OTOQ_WIDGET_RATE_LIMIT_IP`: widget requests per window per client IP (default 120).
+    pub widget_ip: u64,
+    /// `OTOQ_TRUST_FORWARDED_FOR`: behind a proxy (Heroku's router, a load balancer), the widget
+    /// takes the client IP from the last `X-Forwarded-For` entry (default false).
+    pub trust_forwarded_for: bool,
 }
 
 impl RateLimitConfig {
@@ -228,6 +235,9 @@ impl Config {
                 enterprise: vars.parse("OTOQ_RATE_LIMIT_ENTERPRISE", 1000)?,
                 anonymous: vars.parse("OTOQ_RATE_LIMIT_ANONYMOUS", 60)?,
                 window: Duration::from_secs(window_secs),
+                widget_visitor: vars.parse("OTOQ_WIDGET_RATE_LIMIT_VISITOR", 20)?,
+                widget_ip: vars.parse("OTOQ_WIDGET_RATE_LIMIT_IP", 120)?,
+                trust_forwarded_for: vars.bool("OTOQ_TRUST_FORWARDED_FOR")?,
             },
             queue,
             crawl: CrawlTuning {

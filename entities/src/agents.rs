@@ -27,6 +27,14 @@ pub struct Model {
     /// Bumped whenever the agent's searchable chunks change; search indexes reload on a new value
     /// (read it fresh: cached copies of the agent may be behind).
     pub knowledge_version: i64,
+    /// Lead-form fields the widget shows, comma-separated (`name,email,phone,company`); empty: none.
+    pub lead_form_fields: String,
+    /// When the widget shows the lead form: `after_messages`, `handoff` or `off`.
+    pub lead_form_trigger: String,
+    /// With `after_messages`: after this many visitor messages.
+    pub lead_form_after_messages: i32,
+    /// Widget messages the agent answers per day at most.
+    pub daily_message_cap: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ mod m20261125_000001_foundation;
 mod m20261125_000002_knowledge;
 mod m20261125_000003_conversations;
 mod m20261125_000004_leads_webhooks;
+mod m20261128_000005_widget;
 mod m20261128_000006_shopify;
 
 /// The ordered list of every migration.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_knowledge::Migration),
             Box::new(m20261125_000003_conversations::Migration),
             Box::new(m20261125_000004_leads_webhooks::Migration),
+            Box::new(m20261128_000005_widget::Migration),
             Box::new(m20261128_000006_shopify::Migration),
         ]
     }

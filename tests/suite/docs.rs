@@ -5,12 +5,13 @@ use serde_json::Value;
 use crate::support::process::run_otoq;
 use crate::support::{Backend, TestEnv, spawn_app};
 
-const ROUTES: [(&str, &str); 29] = [
+const ROUTES: [(&str, &str); 30] = [
     ("get", "/agents"),
     ("post", "/agents"),
     ("get", "/agents/{id}"),
     ("patch", "/agents/{id}"),
     ("delete", "/agents/{id}"),
+    ("get", "/agents/{id}/embed"),
     ("get", "/api-keys"),
     ("post", "/api-keys"),
     ("delete", "/api-keys/{id}"),
@@ -123,7 +124,7 @@ async fn cli_prints_the_same_spec() {
     let spec: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(spec["servers"][0]["url"], "https://api.example.com/api/v1");
     let paths: Vec<&String> = spec["paths"].as_object().unwrap().keys().collect();
-    assert_eq!(paths.len(), 21);
+    assert_eq!(paths.len(), 22);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,3 +15,7 @@ mod shopify;
 mod support_selftest;
 mod tenancy;
 mod webhooks;
+mod widget;
+mod widget_browser;
+mod widget_embed;
+mod widget_limits;

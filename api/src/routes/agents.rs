@@ -11,6 +11,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
+use super::agent_widget::{self, EmbedCode, LeadField, LeadFormTrigger};
 use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
@@ -66,12 +67,21 @@ pub struct Agent {
     pub is_active: bool,
     /// Origins allowed to embed the widget; empty allows every origin.
     pub allowed_origins: Vec<String>,
+    /// Fields of the widget's lead form; empty: no form.
+    pub lead_form_fields: Vec<LeadField>,
+    /// When the widget shows the lead form.
+    pub lead_form_trigger: LeadFormTrigger,
+    /// With `after_messages`: after this many visitor messages.
+    pub lead_form_after_messages: i32,
+    /// Widget messages the agent answers per day at most (then the widget says so).
+    pub daily_message_cap: i32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl From<Model> for Agent {
     fn from(m: Model) -> Self {
+        let lead_form_fields = agent_widget::fields(&m);
         Agent {
             id: m.id,
             public_id: m.public_id,
@@ -83,6 +93,10 @@ impl From<Model> for Agent {
             primary_color: m.primary_color,
             is_active: m.is_active,
             allowed_origins: serde_json::from_value(m.allowed_origins).unwrap_or_default(),
+            lead_form_fields,
+            lead_form_trigger: LeadFormTrigger::parse(&m.lead_form_trigger),
+            lead_form_after_messages: m.lead_form_after_messages,
+            daily_message_cap: m.daily_message_cap,
             created_at: m.created_at.into(),
             updated_at: m.updated_at.into(),
         }
@@ -122,6 +136,18 @@ pub struct CreateAgent {
         max_length = 260
     ))]
     pub allowed_origins: Option<Vec<String>>,
+    /// Fields of the widget's lead form; `[]`: no form. Without `email` or `phone`, `email` is
+    /// added (a lead needs one). Default `["name", "email"]`.
+    #[oai(validator(max_items = 4))]
+    pub lead_form_fields: Option<Vec<LeadField>>,
+    /// When the widget shows the lead form. Default `after_messages`.
+    pub lead_form_trigger: Option<LeadFormTrigger>,
+    /// With `after_messages`: after this many visitor messages, 1–50. Default 2.
+    #[oai(validator(minimum(value = "1"), maximum(value = "50")))]
+    pub lead_form_after_messages: Option<i32>,
+    /// Widget messages answered per day, 1–1000000. Default 1000.
+    #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
+    pub daily_message_cap: Option<i32>,
 }
 
 impl poem_openapi::types::Example for CreateAgent {
@@ -135,6 +161,10 @@ impl poem_openapi::types::Example for CreateAgent {
             primary_color: Some("#6366f1".into()),
             is_active: None,
             allowed_origins: Some(vec!["https://shop.example.com".into()]),
+            lead_form_fields: Some(vec![LeadField::Name, LeadField::Email]),
+            lead_form_trigger: Some(LeadFormTrigger::AfterMessages),
+            lead_form_after_messages: Some(2),
+            daily_message_cap: None,
         }
     }
 }
@@ -165,6 +195,18 @@ pub struct UpdateAgent {
         max_length = 260
     ))]
     pub allowed_origins: Option<Vec<String>>,
+    /// Fields of the widget's lead form; `[]`: no form. Without `email` or `phone`, `email` is
+    /// added (a lead needs one). Default `["name", "email"]`.
+    #[oai(validator(max_items = 4))]
+    pub lead_form_fields: Option<Vec<LeadField>>,
+    /// When the widget shows the lead form. Default `after_messages`.
+    pub lead_form_trigger: Option<LeadFormTrigger>,
+    /// With `after_messages`: after this many visitor messages, 1–50. Default 2.
+    #[oai(validator(minimum(value = "1"), maximum(value = "50")))]
+    pub lead_form_after_messages: Option<i32>,
+    /// Widget messages answered per day, 1–1000000. Default 1000.
+    #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
+    pub daily_message_cap: Option<i32>,
 }
 
 impl poem_openapi::types::Example for UpdateAgent {
@@ -178,6 +220,10 @@ impl poem_openapi::types::Example for UpdateAgent {
             primary_color: None,
             is_active: Some(false),
             allowed_origins: None,
+            lead_form_fields: None,
+            lead_form_trigger: None,
+            lead_form_after_messages: None,
+            daily_message_cap: None,
         }
     }
 }
@@ -243,6 +289,12 @@ impl AgentsApi {
             primary_color: b.primary_color,
             is_active: b.is_active,
             allowed_origins: b.allowed_origins,
+            widget: agent_widget::settings(
+                b.lead_form_fields,
+                b.lead_form_trigger,
+                b.lead_form_after_messages,
+                b.daily_message_cap,
+            ),
         };
         let agent = agents::create(&ctx, auth.0.account_id, new).await?;
         Ok(Created::Created(envelope::data(agent.into())))
@@ -281,9 +333,33 @@ impl AgentsApi {
             primary_color: b.primary_color,
             is_active: b.is_active,
             allowed_origins: b.allowed_origins,
+            widget: agent_widget::settings(
+                b.lead_form_fields,
+                b.lead_form_trigger,
+                b.lead_form_after_messages,
+                b.daily_message_cap,
+            ),
         };
         let agent = agents::update(&ctx, auth.0.account_id, id.0, p).await?;
         Ok(envelope::data(agent.into()))
+    }
+
+    /// Get the embed code of an agent
+    ///
+    /// The script tag (and an iframe variant) that puts the agent's chat widget on a site. The
+    /// widget talks to public routes scoped by the agent's `public_id`; no API key is ever in the page.
+    #[oai(path = "/:id/embed", method = "get", operation_id = "getAgentEmbed")]
+    async fn embed(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+    ) -> Result<Json<envelope::Data<EmbedCode>>, ApiError> {
+        let agent = agents::get(&ctx, auth.0.account_id, id.0).await?;
+        Ok(envelope::data(agent_widget::embed(
+            &ctx.config.public_url,
+            &agent.public_id,
+        )))
     }
 
     /// Delete an agent

@@ -111,7 +111,7 @@ pub enum ChatResponse {
     Stream(futures::stream::BoxStream<'static, ChatEvent>),
 }
 
-fn timing(r: &ChatReply) -> String {
+pub(crate) fn timing(r: &ChatReply) -> String {
     format!(
         "retrieval;dur={:.2}, answer;dur={:.2}, total;dur={:.2}",
         r.timings.retrieval.as_secs_f64() * 1000.0,

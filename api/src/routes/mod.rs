@@ -1,5 +1,6 @@
 //! One module per API resource.
 
+pub mod agent_widget;
 pub mod agents;
 pub mod analytics;
 pub mod api_keys;
