@@ -85,7 +85,7 @@ fn lease(ctx: &Context) -> chrono::Duration {
 /// Whether a delivery could be taken.
 enum Claim {
     /// Taken: the delivery as it is now held by this worker.
-    Taken(webhook_deliveries::Model),
+    Taken(Box<webhook_deliveries::Model>),
     /// Not due yet, or finished.
     NotDue,
     /// Another worker holds it (or held it and died: its lease has not expired yet).
@@ -116,7 +116,7 @@ async fn claim(ctx: &Context, id: Uuid) -> Result<Claim> {
         .await?;
     txn.commit().await?;
     if let Some(d) = taken {
-        return Ok(Claim::Taken(d));
+        return Ok(Claim::Taken(Box::new(d)));
     }
     let held = webhook_deliveries::Entity::find_by_id(id)
         .one(&ctx.db)
@@ -143,7 +143,7 @@ async fn read_excerpt(resp: reqwest::Response) -> String {
 /// it over once that worker's lease runs out (it may have died mid-delivery).
 pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
     let d = match claim(ctx, id).await? {
-        Claim::Taken(d) => d,
+        Claim::Taken(d) => *d,
         Claim::NotDue => return Ok(None),
         Claim::Held => {
             return Err(crate::Error::Internal(anyhow::anyhow!(
