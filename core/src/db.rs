@@ -79,20 +79,6 @@ pub async fn begin_write(
     Ok(txn)
 }
 
-/// Begins a write transaction whose commit, on Postgres, does not wait for the disk. Only for
-/// writes whose loss in a database crash is harmless because the work is then simply done
-/// again (at-least-once jobs and deliveries): it spares the hot paths an fsync per commit.
-pub async fn begin_relaxed(
-    db: &sea_orm::DatabaseConnection,
-) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-    let txn = begin_write(db).await?;
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
-            .await?;
-    }
-    Ok(txn)
-}
-
 /// The URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

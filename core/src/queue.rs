@@ -156,19 +156,13 @@ impl Queue {
         Ok(n > 0)
     }
 
-    /// Removes a job that finished. Were a database crash to lose the removal, the job would
-    /// run again, as every job may: so the commit does not wait for the disk.
+    /// Removes a job that finished.
     pub async fn complete(&self, job: &ClaimedJob) -> anyhow::Result<()> {
-        let sql = "DELETE FROM jobs WHERE id = {} AND lease_token = {}";
-        let values = [job.id.into(), job.lease_token.into()];
-        if self.db.get_database_backend() == DatabaseBackend::Postgres {
-            let txn = crate::db::begin_relaxed(&self.db).await?;
-            txn.execute_raw(crate::db::statement(&txn, sql, values))
-                .await?;
-            txn.commit().await?;
-        } else {
-            self.exec(sql, values).await?;
-        }
+        self.exec(
+            "DELETE FROM jobs WHERE id = {} AND lease_token = {}",
+            [job.id.into(), job.lease_token.into()],
+        )
+        .await?;
         Ok(())
     }
 
