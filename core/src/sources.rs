@@ -265,28 +265,15 @@ pub async fn create(
             ("file", name, None, json!({ "filename": filename }), refresh)
         }
     };
-    let model = sources::ActiveModel {
-        id: Set(id),
-        account_id: Set(account_id),
-        agent_id: Set(agent_id),
-        kind: Set(kind.to_string()),
-        name: Set(name),
-        url: Set(url),
-        config: Set(config),
-        status: Set("queued".into()),
-        error: Set(None),
-        pages_found: Set(0),
-        pages_done: Set(0),
-        pages_failed: Set(0),
-        chunks: Set(0),
-        refresh: Set(refresh.as_str().into()),
-        next_sync_at: Set(None),
-        last_synced_at: Set(None),
-        run_id: Set(Some(run_id)),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-    };
+    let model = queued_row(
+        [id, account_id, agent_id, run_id],
+        kind,
+        name,
+        url,
+        config,
+        refresh,
+        now,
+    );
     let txn = ctx.db.begin().await?;
     let source = sources::Entity::insert(model)
         .exec_with_returning(&txn)
@@ -308,6 +295,40 @@ pub async fn create(
     txn.commit().await?;
     ctx.queue.notify().await;
     Ok(source)
+}
+
+/// A new source row `[id, account_id, agent_id, run_id]`, queued for its first sync.
+pub fn queued_row(
+    [id, account_id, agent_id, run_id]: [Uuid; 4],
+    kind: &str,
+    name: String,
+    url: Option<String>,
+    config: serde_json::Value,
+    refresh: Refresh,
+    now: chrono::DateTime<chrono::Utc>,
+) -> sources::ActiveModel {
+    sources::ActiveModel {
+        id: Set(id),
+        account_id: Set(account_id),
+        agent_id: Set(agent_id),
+        kind: Set(kind.to_string()),
+        name: Set(name),
+        url: Set(url),
+        config: Set(config),
+        status: Set("queued".into()),
+        error: Set(None),
+        pages_found: Set(0),
+        pages_done: Set(0),
+        pages_failed: Set(0),
+        chunks: Set(0),
+        refresh: Set(refresh.as_str().into()),
+        next_sync_at: Set(None),
+        last_synced_at: Set(None),
+        run_id: Set(Some(run_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+    }
 }
 
 /// The agent's sources, newest first, with the total.

@@ -220,28 +220,15 @@ async fn store(
                 .await?;
         }
         None => {
-            sources::Entity::insert(sources::ActiveModel {
-                id: Set(source_id),
-                account_id: Set(state.account_id),
-                agent_id: Set(state.agent_id),
-                kind: Set("shopify".into()),
-                name: Set(shop.clone()),
-                url: Set(Some(format!("https://{shop}"))),
-                config: Set(json!({ "shop": shop })),
-                status: Set("queued".into()),
-                error: Set(None),
-                pages_found: Set(0),
-                pages_done: Set(0),
-                pages_failed: Set(0),
-                chunks: Set(0),
-                refresh: Set("daily".into()),
-                next_sync_at: Set(None),
-                last_synced_at: Set(None),
-                run_id: Set(Some(run_id)),
-                created_at: Set(now),
-                updated_at: Set(now),
-                deleted_at: Set(None),
-            })
+            sources::Entity::insert(crate::sources::queued_row(
+                [source_id, state.account_id, state.agent_id, run_id],
+                "shopify",
+                shop.clone(),
+                Some(format!("https://{shop}")),
+                json!({ "shop": shop }),
+                crate::sources::Refresh::Daily,
+                now,
+            ))
             .exec_without_returning(&txn)
             .await?;
         }
