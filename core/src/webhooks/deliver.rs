@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, Set};
 use uuid::Uuid;
 
 use super::schedule;
@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::jobs::Job;
 use crate::net_guard::Guard;
 use crate::queue::Queue;
-use otoq_entities::{webhook_attempts, webhook_deliveries, webhook_endpoints, webhook_events};
+use otoq_entities::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 
 /// Response bytes kept in the log.
 const EXCERPT_BYTES: usize = 1024;
@@ -84,8 +84,9 @@ fn lease(ctx: &Context) -> chrono::Duration {
 
 /// Whether a delivery could be taken.
 enum Claim {
-    /// Taken: the delivery as it is now held by this worker.
-    Taken(Box<webhook_deliveries::Model>),
+    /// Taken: the delivery as it is now held by this worker, and its event's body (`None` when
+    /// the event is gone).
+    Taken(Box<webhook_deliveries::Model>, Option<String>),
     /// Not due yet, or finished.
     NotDue,
     /// Another worker holds it (or held it and died: its lease has not expired yet).
@@ -95,13 +96,17 @@ enum Claim {
 /// Takes the delivery if it is due and nobody else holds it.
 async fn claim(ctx: &Context, id: Uuid) -> Result<Claim> {
     let now = crate::clock::now();
-    // Take it and read it in one statement (RETURNING works on Postgres and SQLite).
-    let taken = webhook_deliveries::Entity::find()
-        .from_raw_sql(statement(
+    // Take it and read it, with its event's body, in one statement (RETURNING works on
+    // Postgres and SQLite).
+    let taken = ctx
+        .db
+        .query_one_raw(statement(
             &ctx.db,
             "UPDATE webhook_deliveries SET status = 'delivering', lease_until = {}, updated_at = {} \
              WHERE id = {} AND ((status = 'pending' AND next_attempt_at <= {}) \
-             OR (status = 'delivering' AND lease_until < {})) RETURNING *",
+             OR (status = 'delivering' AND lease_until < {})) \
+             RETURNING *, (SELECT payload FROM webhook_events \
+             WHERE webhook_events.id = webhook_deliveries.event_id) AS event_payload",
             [
                 (now + lease(ctx)).into(),
                 now.into(),
@@ -110,10 +115,11 @@ async fn claim(ctx: &Context, id: Uuid) -> Result<Claim> {
                 now.into(),
             ],
         ))
-        .one(&ctx.db)
         .await?;
-    if let Some(d) = taken {
-        return Ok(Claim::Taken(Box::new(d)));
+    if let Some(row) = taken {
+        let d = webhook_deliveries::Model::from_query_result(&row, "")?;
+        let payload: Option<String> = row.try_get("", "event_payload")?;
+        return Ok(Claim::Taken(Box::new(d), payload));
     }
     let held = webhook_deliveries::Entity::find_by_id(id)
         .one(&ctx.db)
@@ -139,8 +145,8 @@ async fn read_excerpt(resp: reqwest::Response) -> String {
 /// finished). A delivery held by another worker is an error, so the job is retried and takes
 /// it over once that worker's lease runs out (it may have died mid-delivery).
 pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
-    let d = match claim(ctx, id).await? {
-        Claim::Taken(d) => *d,
+    let (d, payload) = match claim(ctx, id).await? {
+        Claim::Taken(d, payload) => (*d, payload),
         Claim::NotDue => return Ok(None),
         Claim::Held => {
             return Err(crate::Error::Internal(anyhow::anyhow!(
@@ -148,14 +154,11 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
             )));
         }
     };
-    let event = webhook_events::Entity::find_by_id(d.event_id.clone())
-        .one(&ctx.db)
-        .await?;
     let endpoint = webhook_endpoints::Entity::find_by_id(d.account_id)
         .one(&ctx.db)
         .await?;
     let now = crate::clock::now();
-    let (Some(event), Some(endpoint)) = (event, endpoint) else {
+    let (Some(payload), Some(endpoint)) = (payload, endpoint) else {
         finish(
             &ctx.db,
             &d,
@@ -185,7 +188,7 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
         }));
     }
     let started = Instant::now();
-    let (status, excerpt, error, retry_after) = send(ctx, &endpoint, &event).await;
+    let (status, excerpt, error, retry_after) = send(ctx, &endpoint, &d.event_id, &payload).await;
     let latency = started.elapsed().as_millis().min(i32::MAX as u128) as i32;
     let attempt = webhook_attempts::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -289,7 +292,8 @@ impl EndpointChange {
 async fn send(
     ctx: &Context,
     endpoint: &webhook_endpoints::Model,
-    event: &webhook_events::Model,
+    event_id: &str,
+    payload: &str,
 ) -> (
     Option<u16>,
     Option<String>,
@@ -327,9 +331,9 @@ async fn send(
     };
     let headers = match signed_headers(
         &secrets,
-        &event.id,
+        event_id,
         crate::clock::now(),
-        event.payload.as_bytes(),
+        payload.as_bytes(),
     ) {
         Ok(h) => h,
         Err(e) => return (None, None, Some(format!("cannot sign: {e:#}")), None),
@@ -337,7 +341,7 @@ async fn send(
     let mut req = ctx
         .webhook_client()
         .post(url.clone())
-        .body(event.payload.clone());
+        .body(payload.to_string());
     for (name, value) in headers {
         req = req.header(name, value);
     }
