@@ -404,4 +404,26 @@ mod tests {
             );
         }
     }
+
+    /// `cargo test -p otoq-core --release --lib query_latency -- --ignored --nocapture`
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "speed measurement; run in release mode"]
+    async fn query_latency() {
+        let Some(dir) = model_dir().await else { return };
+        let m = MiniLm::load(dir, 32).await.unwrap();
+        let q =
+            strings(&["Does a closure borrow the variables it uses or take ownership of them?"]);
+        m.embed(&q).await.unwrap();
+        let mut times = Vec::new();
+        for _ in 0..50 {
+            let t = Instant::now();
+            m.embed(&q).await.unwrap();
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "MiniLM query embedding: p50 {:?}, p95 {:?}",
+            times[25], times[47]
+        );
+    }
 }

@@ -329,12 +329,8 @@ async fn send(
             );
         }
     };
-    let headers = match signed_headers(
-        &secrets,
-        event_id,
-        crate::clock::now(),
-        payload.as_bytes(),
-    ) {
+    let headers = match signed_headers(&secrets, event_id, crate::clock::now(), payload.as_bytes())
+    {
         Ok(h) => h,
         Err(e) => return (None, None, Some(format!("cannot sign: {e:#}")), None),
     };
