@@ -119,7 +119,7 @@ impl Storage {
     }
 
     fn config(&self) -> anyhow::Result<Config> {
-        Ok(Config::from_lookup(|k| self.vars.get(k).cloned())?)
+        Config::from_lookup(|k| self.vars.get(k).cloned())
     }
 
     async fn drop_database(self) {
