@@ -48,6 +48,9 @@ path = "$work/auth.json"
 user = "alice"
 peers = ["alice", "bob"]
 
+# Every check runs (schemathesis 4 enables them all by default); the operations below narrow
+# them where a check cannot apply. (--checks all on the command line would override that.)
+
 [generation]
 max-examples = ${SCHEMATHESIS_EXAMPLES:-40}
 
@@ -65,6 +68,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 include-path = "/agents/{id}/sources/upload"
 include-method = "POST"
 checks.negative_data_rejection.enabled = false
+
+# Stateful links into a conversation can come from a lead whose conversation_id is null, and
+# schemathesis then asks for /conversations/None and calls the 400 a valid request rejected.
+[[operations]]
+include-path-regex = "^/conversations/"
+phases.stateful.checks.positive_data_acceptance.enabled = false
 TOML
   echo "== schemathesis ($mode mode)"
   local status=0
@@ -75,7 +84,7 @@ TOML
   for try in 1 2 3; do
     status=0
     "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "http://127.0.0.1:$port/api/v1/openapi.json" \
-      --checks all --workers 2 --suppress-health-check all --no-color 2>&1 | tee "$work/st.out" || status=$?
+      --workers 2 --suppress-health-check all --no-color 2>&1 | tee "$work/st.out" || status=$?
     if [ $status -ne 0 ] && [ $try -lt 3 ] && ! grep -q "^Failures:" "$work/st.out" &&
       grep -qE "An internal error occurred during the test run|Runtime Error" "$work/st.out"; then
       echo "-- schemathesis crashed internally; running it once more"
