@@ -46,10 +46,27 @@ struct Norm {
 
 /// `y = x · wᵀ + b`, with `w` stored `out × inp`, row-major.
 struct Linear {
+    /// The weights: `out × inp` row-major as stored in the file, `inp × out` row-major once
+    /// [`Linear::input_major`] has run (as every layer's are).
     w: Vec<f32>,
     b: Vec<f32>,
     out: usize,
     inp: usize,
+}
+
+impl Linear {
+    /// Stores the weights input-major: gemm then reads them as they lie instead of repacking
+    /// the whole matrix on every call, which dominated a short input (a visitor's question).
+    fn input_major(mut self) -> Self {
+        let mut t = vec![0f32; self.w.len()];
+        for o in 0..self.out {
+            for i in 0..self.inp {
+                t[i * self.out + o] = self.w[o * self.inp + i];
+            }
+        }
+        self.w = t;
+        self
+    }
 }
 
 struct Layer {
@@ -127,11 +144,18 @@ impl Bert {
                         b: [q.b, k.b, v.b].concat(),
                         out: 3 * h,
                         inp: h,
-                    },
-                    attn_out: weights.linear(&format!("{p}.attention.output.dense"), h, h)?,
+                    }
+                    .input_major(),
+                    attn_out: weights
+                        .linear(&format!("{p}.attention.output.dense"), h, h)?
+                        .input_major(),
                     attn_norm: weights.norm(&format!("{p}.attention.output.LayerNorm"), h)?,
-                    up: weights.linear(&format!("{p}.intermediate.dense"), inter, h)?,
-                    down: weights.linear(&format!("{p}.output.dense"), h, inter)?,
+                    up: weights
+                        .linear(&format!("{p}.intermediate.dense"), inter, h)?
+                        .input_major(),
+                    down: weights
+                        .linear(&format!("{p}.output.dense"), h, inter)?
+                        .input_major(),
                     out_norm: weights.norm(&format!("{p}.output.LayerNorm"), h)?,
                 })
             })
@@ -335,7 +359,7 @@ fn linear(x: &[f32], lin: &Linear, out: &mut [f32]) {
         .with_min_len(64)
         .for_each(|row| row.copy_from_slice(&lin.b));
     let a = View::new(x, rows, lin.inp, lin.inp, 1);
-    let wt = View::new(&lin.w, lin.inp, lin.out, 1, lin.inp);
+    let wt = View::new(&lin.w, lin.inp, lin.out, lin.out, 1);
     matmul(out, a, wt, 1.0, true, Parallelism::Rayon(0));
 }
 
