@@ -79,6 +79,13 @@ pub async fn search(ctx: &Context, agent_id: Uuid, query: &str, k: usize) -> Res
             ..Default::default()
         });
     }
+    let q_terms = terms::terms(query);
+    // The keyword ranking runs on the other core while the question is embedded.
+    let keyword = tokio::task::spawn_blocking({
+        let index = index.clone();
+        let q_terms = q_terms.clone();
+        move || index.bm25.search(&q_terms, DEPTH)
+    });
     let query_vector = match (&embedder, &index.dense) {
         (Some(e), Some(d)) => match e.embed(&[query.to_string()]).await {
             Ok(mut v) if !v.is_empty() => d.query(&v.remove(0)),
@@ -90,10 +97,12 @@ pub async fn search(ctx: &Context, agent_id: Uuid, query: &str, k: usize) -> Res
         },
         _ => None,
     };
-    let q_terms = terms::terms(query);
+    let keyword = keyword
+        .await
+        .map_err(|e| anyhow::anyhow!("search failed: {e}"))?;
     let ranked = tokio::task::spawn_blocking({
         let index = index.clone();
-        move || rank(&index, &q_terms, query_vector.as_deref(), k)
+        move || rank(&index, keyword, &q_terms, query_vector.as_deref(), k)
     })
     .await
     .map_err(|e| anyhow::anyhow!("search failed: {e}"))?;
@@ -106,15 +115,16 @@ pub async fn search(ctx: &Context, agent_id: Uuid, query: &str, k: usize) -> Res
     })
 }
 
-/// Fuses the keyword and vector rankings and scores the evidence of the best candidates:
-/// `(passage number, similarity, coverage, score)`, best first.
+/// Fuses the `keyword` ranking (BM25 of `q_terms`, best first) with the vector ranking and
+/// scores the evidence of the best candidates: `(passage number, similarity, coverage, score)`,
+/// best first.
 pub fn rank(
     index: &AgentIndex,
+    keyword: Vec<(u32, f32)>,
     q_terms: &[String],
     query_vector: Option<&[i8]>,
     k: usize,
 ) -> Vec<(u32, Option<f32>, f32, f32)> {
-    let keyword = index.bm25.search(q_terms, DEPTH);
     let vector = match (&index.dense, query_vector) {
         (Some(d), Some(q)) => d.search(q, DEPTH),
         _ => Vec::new(),
