@@ -106,14 +106,7 @@ async fn redis_outage_loses_no_lead() {
     let key = app.pro_key().await;
     let agent = app.create_agent(&key, "S").await;
     let agent = agent["id"].as_str().unwrap().to_string();
-    let r = app
-        .call(
-            "PUT",
-            "/api/v1/webhook",
-            Some(&key),
-            Some(json!({"url": rx.url})),
-        )
-        .await;
+    let r = app.put_webhook(&key, &rx.url).await;
     assert_eq!(r.status, 201);
     proxy.stop();
     for i in 0..10 {

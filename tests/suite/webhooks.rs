@@ -25,14 +25,7 @@ both_backends!(
 pub async fn hooked(app: &TestApp, url: &str) -> (String, String, String) {
     let key = app.pro_key().await;
     let agent = app.create_agent(&key, "Sales").await;
-    let r = app
-        .call(
-            "PUT",
-            "/api/v1/webhook",
-            Some(&key),
-            Some(json!({"url": url})),
-        )
-        .await;
+    let r = app.put_webhook(&key, url).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let secret = r.body["data"]["secret"].as_str().unwrap().to_string();
     (key, agent["id"].as_str().unwrap().to_string(), secret)
@@ -330,14 +323,7 @@ async fn backoff_then_daily_then_failed_and_replayable(b: Backend) {
         e.body
     );
     let n = rx.received().len();
-    let r = app
-        .call(
-            "PUT",
-            "/api/v1/webhook",
-            Some(&key),
-            Some(json!({"url": rx.url})),
-        )
-        .await;
+    let r = app.put_webhook(&key, &rx.url).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let d = delivery_of(&app, &key).await;
     let id = d["id"].as_str().unwrap();
@@ -447,14 +433,7 @@ async fn gone_disables_and_retry_after_is_honoured(b: Backend) {
     assert_eq!(delivery_of(&app, &key).await["status"], "failed");
     // Disabled: new leads are not sent; PUT re-enables.
     lead(&app, &key, &agent, "b@example.com").await;
-    let r = app
-        .call(
-            "PUT",
-            "/api/v1/webhook",
-            Some(&key),
-            Some(json!({"url": rx.url})),
-        )
-        .await;
+    let r = app.put_webhook(&key, &rx.url).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["data"]["enabled"], true);
     assert!(r.body["data"]["disabled_reason"].is_null());
@@ -486,14 +465,7 @@ async fn internal_addresses_are_refused(b: Backend) {
         "ftp://example.com/hook",
         "not a url",
     ] {
-        let r = app
-            .call(
-                "PUT",
-                "/api/v1/webhook",
-                Some(&key),
-                Some(json!({"url": url})),
-            )
-            .await;
+        let r = app.put_webhook(&key, url).await;
         let msg = r.assert_error(400, "validation_error");
         assert!(msg.contains("url"), "{url}: {msg}");
     }

@@ -288,14 +288,7 @@ async fn widget_chat_streams_then_leads_and_handoff(b: Backend) {
                "lead_form_fields": ["name", "email"], "lead_form_trigger": "handoff"}),
     )
     .await;
-    let r = app
-        .call(
-            "PUT",
-            "/api/v1/webhook",
-            Some(&key),
-            Some(json!({"url": receiver.url})),
-        )
-        .await;
+    let r = app.put_webhook(&key, &receiver.url).await;
     assert_eq!(r.status, 201, "{}", r.body);
     shop(&app, &key, a.clone()).await;
     let pid = a["public_id"].as_str().unwrap();

@@ -55,14 +55,7 @@ async fn widget_in_a_real_browser() {
     assert_eq!(r.status, 201, "{}", r.body);
     let agent = r.body["data"].clone();
     let agent_id = agent["id"].as_str().unwrap();
-    let r = app
-        .call(
-            "PUT",
-            "/api/v1/webhook",
-            Some(&key),
-            Some(json!({"url": receiver.url})),
-        )
-        .await;
+    let r = app.put_webhook(&key, &receiver.url).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let r = app
         .post(

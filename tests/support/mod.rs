@@ -258,6 +258,17 @@ impl TestApp {
         Reply::from(req.send().await.expect("request sent")).await
     }
 
+    /// `PUT /api/v1/webhook` with `url`: creates (201) or updates (200) the account's endpoint.
+    pub async fn put_webhook(&self, key: &str, url: &str) -> Reply {
+        self.call(
+            "PUT",
+            "/api/v1/webhook",
+            Some(key),
+            Some(serde_json::json!({ "url": url })),
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str, key: &str) -> Reply {
         self.call("GET", path, Some(key), None).await
     }
