@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: services, the Rust suite on SQLite and on
-# Postgres + Redis, then schemathesis against the live spec.
+# The whole test suite on a fresh machine: formatting and lints first (they fail fast), services,
+# the Rust suite on SQLite and on Postgres + Redis, then schemathesis against the live spec.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
 
 bash scripts/services.sh
 # pdftotext: the fallback for PDFs whose text pdf-extract cannot read.

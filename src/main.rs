@@ -61,7 +61,7 @@ enum AccountsCommand {
 }
 
 fn parse_plan(s: &str) -> Result<Plan, String> {
-    s.parse()
+    s.parse::<Plan>().map_err(|e| e.to_string())
 }
 
 #[tokio::main]

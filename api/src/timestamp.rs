@@ -25,8 +25,11 @@ impl Timestamp {
         self.0.to_rfc3339_opts(SecondsFormat::Millis, true)
     }
 
+    /// RFC 3339 (`Z` or `±hh:mm`), and also the `±hhmm` offset some generated clients send
+    /// (`2026-12-02T16:42:27.734013+0000`).
     fn parse(s: &str) -> ParseResult<Self> {
         DateTime::parse_from_rfc3339(s)
+            .or_else(|e| DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z").map_err(|_| e))
             .map(|t| Timestamp(t.with_timezone(&Utc)))
             .map_err(|_| {
                 ParseError::custom("expected an RFC 3339 timestamp such as 2026-02-15T12:00:00Z")
@@ -96,5 +99,26 @@ mod tests {
             t
         );
         assert!(Timestamp::parse_from_parameter("yesterday").is_err());
+    }
+
+    #[test]
+    fn reads_offsets_without_a_colon() {
+        let t = Timestamp(Utc.with_ymd_and_hms(2026, 2, 15, 12, 0, 0).unwrap());
+        for s in [
+            "2026-02-15T12:00:00Z",
+            "2026-02-15T12:00:00.000+00:00",
+            "2026-02-15T12:00:00.000000+0000",
+            "2026-02-15T13:00:00+0100",
+            "2026-02-15T10:30:00-0130",
+        ] {
+            assert_eq!(Timestamp::parse_from_parameter(s).unwrap(), t, "{s}");
+        }
+        for s in [
+            "2026-02-15T12:00:00",
+            "2026-02-15T12:00:00+01",
+            "2026-02-15 12:00:00Z",
+        ] {
+            assert!(Timestamp::parse_from_parameter(s).is_err(), "{s}");
+        }
     }
 }

@@ -58,7 +58,7 @@ pub async fn create(
         id: Set(Uuid::new_v4()),
         email: Set(email),
         name: Set(name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())),
-        plan: Set(plan.as_str().to_string()),
+        plan: Set(plan),
         created_at: Set(Utc::now()),
     };
     let account = accounts::Entity::insert(account)

@@ -19,11 +19,10 @@ use crate::jobs::Job;
 use crate::queue::Queue;
 use crate::secrets::random_base62;
 use otoq_entities::agents;
+use otoq_entities::enums::{LeadFormTrigger, Personality};
 
 /// Default launcher colour.
 pub const DEFAULT_COLOR: &str = "#6366f1";
-/// The personalities an agent can have.
-pub const PERSONALITIES: [&str; 4] = ["professional", "friendly", "casual", "formal"];
 const MAX_ORIGINS: usize = 50;
 
 static COLOR: LazyLock<Regex> = LazyLock::new(|| Regex::new("^#[0-9a-fA-F]{6}$").unwrap());
@@ -43,7 +42,7 @@ pub enum Patch<T> {
 #[derive(Clone, Debug, Default)]
 pub struct NewAgent {
     pub name: String,
-    pub personality: Option<String>,
+    pub personality: Option<Personality>,
     pub system_prompt: Option<String>,
     pub language: Option<String>,
     pub welcome_message: Option<String>,
@@ -58,8 +57,7 @@ pub struct NewAgent {
 pub struct WidgetSettings {
     /// Lead-form fields, a subset of [`LEAD_FIELDS`].
     pub lead_form_fields: Option<Vec<String>>,
-    /// One of [`LEAD_TRIGGERS`].
-    pub lead_form_trigger: Option<String>,
+    pub lead_form_trigger: Option<LeadFormTrigger>,
     /// Visitor messages before the form shows (1–50).
     pub lead_form_after_messages: Option<i32>,
     /// Widget messages answered per day (1–1,000,000).
@@ -68,8 +66,6 @@ pub struct WidgetSettings {
 
 /// Fields the widget's lead form can show, in display order.
 pub const LEAD_FIELDS: [&str; 4] = ["name", "email", "phone", "company"];
-/// When the lead form shows: after some visitor messages (and at handoff), only at handoff, never.
-pub const LEAD_TRIGGERS: [&str; 3] = ["after_messages", "handoff", "off"];
 
 impl WidgetSettings {
     /// Validates and writes the settings that are set into `m`.
@@ -78,12 +74,6 @@ impl WidgetSettings {
             m.lead_form_fields = Set(lead_fields(&fields)?);
         }
         if let Some(t) = self.lead_form_trigger {
-            if !LEAD_TRIGGERS.contains(&t.as_str()) {
-                return Err(Error::validation(
-                    "lead_form_trigger",
-                    "`lead_form_trigger` must be one of after_messages, handoff, off",
-                ));
-            }
             m.lead_form_trigger = Set(t);
         }
         if let Some(n) = self.lead_form_after_messages {
@@ -146,7 +136,7 @@ pub fn lead_form_fields(agent: &agents::Model) -> Vec<String> {
 #[derive(Clone, Debug, Default)]
 pub struct AgentPatch {
     pub name: Option<String>,
-    pub personality: Option<String>,
+    pub personality: Option<Personality>,
     pub system_prompt: Patch<String>,
     pub language: Patch<String>,
     pub welcome_message: Patch<String>,
@@ -166,17 +156,6 @@ fn name(v: &str) -> Result<String> {
         ));
     }
     Ok(v.to_string())
-}
-
-fn personality(v: &str) -> Result<String> {
-    if PERSONALITIES.contains(&v) {
-        Ok(v.to_string())
-    } else {
-        Err(Error::validation(
-            "personality",
-            "`personality` must be one of professional, friendly, casual, formal",
-        ))
-    }
 }
 
 fn text(field: &str, v: &str, max: usize) -> Result<Option<String>> {
@@ -347,9 +326,7 @@ pub async fn create(ctx: &Context, account_id: Uuid, new: NewAgent) -> Result<ag
         account_id: Set(account_id),
         public_id: Set(format!("ag_{}", random_base62(20))),
         name: Set(name(&new.name)?),
-        personality: Set(personality(
-            new.personality.as_deref().unwrap_or("professional"),
-        )?),
+        personality: Set(new.personality.unwrap_or(Personality::Professional)),
         system_prompt: Set(text(
             "system_prompt",
             new.system_prompt.as_deref().unwrap_or(""),
@@ -371,7 +348,7 @@ pub async fn create(ctx: &Context, account_id: Uuid, new: NewAgent) -> Result<ag
         deleted_at: Set(None),
         knowledge_version: Set(0),
         lead_form_fields: Set("name,email".into()),
-        lead_form_trigger: Set("after_messages".into()),
+        lead_form_trigger: Set(LeadFormTrigger::AfterMessages),
         lead_form_after_messages: Set(2),
         daily_message_cap: Set(1000),
     };
@@ -396,7 +373,7 @@ pub async fn update(
         m.name = Set(name(&v)?);
     }
     if let Some(v) = patch.personality {
-        m.personality = Set(personality(&v)?);
+        m.personality = Set(v);
     }
     if let Some(v) = patch_text("system_prompt", patch.system_prompt, 10_000)? {
         m.system_prompt = Set(v);
@@ -526,6 +503,6 @@ mod tests {
         assert!(color("red").is_err());
         assert!(language("pt-BR").unwrap().is_some());
         assert!(language("english!").is_err());
-        assert!(personality("grumpy").is_err());
+        assert!("grumpy".parse::<Personality>().is_err());
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::error::Result;
+use otoq_entities::enums::Role;
 use otoq_entities::{conversations, messages};
 
 /// Knowledge gaps listed at most.
@@ -77,7 +78,7 @@ fn scoped_conversations(account_id: Uuid, s: &Scope) -> Select<conversations::En
 fn scoped_questions(account_id: Uuid, s: &Scope) -> Select<messages::Entity> {
     let mut q = messages::Entity::find()
         .filter(messages::Column::AccountId.eq(account_id))
-        .filter(messages::Column::Role.eq("user"));
+        .filter(messages::Column::Role.eq(Role::User));
     if let Some(a) = s.agent_id {
         q = q.filter(messages::Column::AgentId.eq(a));
     }

@@ -197,10 +197,7 @@ pub async fn authenticate(
     let Some((key, Some(account))) = found else {
         return Ok(None);
     };
-    let plan: Plan = account
-        .plan
-        .parse()
-        .map_err(|e: String| Error::Internal(anyhow::anyhow!("account {}: {e}", account.id)))?;
+    let plan = account.plan;
     let authed = AuthedKey {
         key_id: key.id,
         account_id: account.id,

@@ -14,20 +14,14 @@ use crate::error::{Error, Result};
 use crate::jobs::Job;
 use crate::plans::Plan;
 use crate::queue::Queue;
+use otoq_entities::enums::{ConversationStatus, Role};
 use otoq_entities::{conversations, messages};
-
-/// The AI answers.
-pub const ACTIVE: &str = "active";
-/// A person was asked for; the AI is silent.
-pub const HANDOFF_REQUESTED: &str = "handoff_requested";
-/// Every status a conversation can have.
-pub const STATUSES: [&str; 3] = [ACTIVE, HANDOFF_REQUESTED, "closed"];
 
 /// Filters of a conversation listing.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
     pub agent_id: Option<Uuid>,
-    pub status: Option<String>,
+    pub status: Option<ConversationStatus>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -46,7 +40,7 @@ pub async fn list(
         q = q.filter(conversations::Column::AgentId.eq(a));
     }
     if let Some(s) = &filter.status {
-        q = q.filter(conversations::Column::Status.eq(s.as_str()));
+        q = q.filter(conversations::Column::Status.eq(*s));
     }
     if let Some(f) = filter.from {
         q = q.filter(conversations::Column::CreatedAt.gte(f));
@@ -170,7 +164,7 @@ pub async fn request_handoff(
     ))
     .await?;
     let conv = get(&txn, account_id, id).await?;
-    if conv.status == HANDOFF_REQUESTED {
+    if conv.status == ConversationStatus::HandoffRequested {
         txn.commit().await?;
         return Ok(conv);
     }
@@ -186,7 +180,7 @@ pub async fn request_handoff(
         account_id: Set(account_id),
         agent_id: Set(conv.agent_id),
         seq: Set(conv.message_count),
-        role: Set("system".into()),
+        role: Set(Role::System),
         content: Set(templates(lang).handoff_confirmed.into()),
         sources: Set(serde_json::json!([])),
         answered: Set(None),
@@ -217,7 +211,7 @@ pub async fn mark_handoff<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<conversations::Model> {
     let mut m: conversations::ActiveModel = conv.clone().into();
-    m.status = Set(HANDOFF_REQUESTED.into());
+    m.status = Set(ConversationStatus::HandoffRequested);
     m.handoff_requested_at = Set(Some(now));
     m.message_count = Set(conv.message_count + added);
     m.updated_at = Set(now);

@@ -5,6 +5,7 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::SmtpConfig;
+use otoq_entities::enums::Role;
 use otoq_entities::{agents, conversations, messages};
 
 /// Sends mail through the configured SMTP server (connections are pooled).
@@ -64,10 +65,10 @@ pub fn handoff_email(
         conv.sentiment,
     );
     for m in transcript {
-        let who = match m.role.as_str() {
-            "user" => "Visitor",
-            "assistant" => "Agent",
-            _ => "Notice",
+        let who = match m.role {
+            Role::User => "Visitor",
+            Role::Assistant => "Agent",
+            Role::System => "Notice",
         };
         body.push_str(&format!(
             "[{}] {who}: {}\n\n",

@@ -1,5 +1,6 @@
 //! Payloads of background jobs: what the API asks the workers to do.
 
+use otoq_entities::enums::JobKind;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -40,15 +41,15 @@ pub enum Job {
 
 impl Job {
     /// The job's kind as stored in the queue (for logs and statistics).
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> JobKind {
         match self {
-            Job::PurgeAgent { .. } => "purge_agent",
-            Job::SyncSource { .. } => "sync_source",
-            Job::PurgeSource { .. } => "purge_source",
-            Job::HandoffEmail { .. } => "handoff_email",
-            Job::ClassifySentiment { .. } => "classify_sentiment",
-            Job::DeliverWebhook { .. } => "deliver_webhook",
-            Job::ShopifyProduct { .. } => "shopify_product",
+            Job::PurgeAgent { .. } => JobKind::PurgeAgent,
+            Job::SyncSource { .. } => JobKind::SyncSource,
+            Job::PurgeSource { .. } => JobKind::PurgeSource,
+            Job::HandoffEmail { .. } => JobKind::HandoffEmail,
+            Job::ClassifySentiment { .. } => JobKind::ClassifySentiment,
+            Job::DeliverWebhook { .. } => JobKind::DeliverWebhook,
+            Job::ShopifyProduct { .. } => JobKind::ShopifyProduct,
         }
     }
 

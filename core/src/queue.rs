@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::bus::{Bus, BusMessage};
 use crate::jobs::Job;
+use otoq_entities::enums::JobStatus;
 use otoq_entities::jobs;
 
 /// A job taken by a worker, with the lease that proves it.
@@ -53,9 +54,9 @@ pub fn now_ms() -> i64 {
 fn row(job: &Job, available_at: i64) -> jobs::ActiveModel {
     jobs::ActiveModel {
         id: Set(Uuid::new_v4()),
-        kind: Set(job.kind().to_string()),
+        kind: Set(job.kind()),
         payload: Set(serde_json::to_string(job).expect("jobs serialize")),
-        status: Set("queued".into()),
+        status: Set(JobStatus::Queued),
         available_at: Set(available_at),
         attempts: Set(0),
         max_attempts: Set(job.max_attempts()),

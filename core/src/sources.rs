@@ -3,7 +3,7 @@
 //! Creating or re-syncing a source writes the row and its [`Job::SyncSource`] in one
 //! transaction and answers at once; the worker does the work and reports progress on the row.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::jobs::Job;
 use crate::plans::Plan;
 use crate::queue::Queue;
+use otoq_entities::enums::{SourceKind, SourceStatus};
 use otoq_entities::{agents, source_files, sources};
 
 /// Crawl defaults.
@@ -26,45 +27,7 @@ const MAX_DEPTH: u32 = 20;
 const MAX_QA_PAIRS: usize = 1_000;
 
 /// How often a source is synced again by itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refresh {
-    Off,
-    Daily,
-    Weekly,
-}
-
-impl Refresh {
-    /// Parses `off`, `daily` or `weekly`.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "off" => Ok(Refresh::Off),
-            "daily" => Ok(Refresh::Daily),
-            "weekly" => Ok(Refresh::Weekly),
-            _ => Err(Error::validation(
-                "refresh",
-                "`refresh` must be one of off, daily, weekly",
-            )),
-        }
-    }
-
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Refresh::Off => "off",
-            Refresh::Daily => "daily",
-            Refresh::Weekly => "weekly",
-        }
-    }
-
-    /// When the next automatic sync is due after one finishing at `now`.
-    pub fn next_after(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        match self {
-            Refresh::Off => None,
-            Refresh::Daily => Some(now + Duration::days(1)),
-            Refresh::Weekly => Some(now + Duration::weeks(1)),
-        }
-    }
-}
+pub use otoq_entities::enums::Refresh;
 
 /// One question and its answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,13 +173,19 @@ pub async fn create(
                 max_pages,
                 max_depth,
             };
-            ("url", name, Some(url.to_string()), json!(settings), refresh)
+            (
+                SourceKind::Url,
+                name,
+                Some(url.to_string()),
+                json!(settings),
+                refresh,
+            )
         }
         NewSource::Text { title, content } => {
             let title = required_text("title", &title, 200)?;
             let content = required_text("content", &content, 500_000)?;
             (
-                "text",
+                SourceKind::Text,
                 title,
                 None,
                 json!({ "content": content }),
@@ -241,7 +210,13 @@ pub async fn create(
                 Some(t) => required_text("title", &t, 200)?,
                 None => "Q&A".to_string(),
             };
-            ("qa", title, None, json!({ "pairs": clean }), Refresh::Off)
+            (
+                SourceKind::Qa,
+                title,
+                None,
+                json!({ "pairs": clean }),
+                Refresh::Off,
+            )
         }
         NewSource::File {
             filename,
@@ -262,7 +237,13 @@ pub async fn create(
                 size: Set(bytes.len() as i64),
                 bytes: Set(bytes),
             });
-            ("file", name, None, json!({ "filename": filename }), refresh)
+            (
+                SourceKind::File,
+                name,
+                None,
+                json!({ "filename": filename }),
+                refresh,
+            )
         }
     };
     let model = queued_row(
@@ -300,7 +281,7 @@ pub async fn create(
 /// A new source row `[id, account_id, agent_id, run_id]`, queued for its first sync.
 pub fn queued_row(
     [id, account_id, agent_id, run_id]: [Uuid; 4],
-    kind: &str,
+    kind: SourceKind,
     name: String,
     url: Option<String>,
     config: serde_json::Value,
@@ -311,17 +292,17 @@ pub fn queued_row(
         id: Set(id),
         account_id: Set(account_id),
         agent_id: Set(agent_id),
-        kind: Set(kind.to_string()),
+        kind: Set(kind),
         name: Set(name),
         url: Set(url),
         config: Set(config),
-        status: Set("queued".into()),
+        status: Set(SourceStatus::Queued),
         error: Set(None),
         pages_found: Set(0),
         pages_done: Set(0),
         pages_failed: Set(0),
         chunks: Set(0),
-        refresh: Set(refresh.as_str().into()),
+        refresh: Set(refresh),
         next_sync_at: Set(None),
         last_synced_at: Set(None),
         run_id: Set(Some(run_id)),
@@ -371,7 +352,7 @@ pub async fn resync(ctx: &Context, account_id: Uuid, id: Uuid) -> Result<sources
     sources::Entity::update_many()
         .col_expr(
             sources::Column::Status,
-            sea_orm::sea_query::Expr::value("queued"),
+            sea_orm::sea_query::Expr::value(SourceStatus::Queued),
         )
         .col_expr(
             sources::Column::RunId,
@@ -439,7 +420,7 @@ pub async fn enqueue_due_refreshes(ctx: &Context) -> Result<usize> {
     let due = sources::Entity::find()
         .filter(sources::Column::DeletedAt.is_null())
         .filter(sources::Column::NextSyncAt.lte(now))
-        .filter(sources::Column::Refresh.ne("off"))
+        .filter(sources::Column::Refresh.ne(Refresh::Off))
         .limit(100)
         .all(&ctx.db)
         .await?;
@@ -458,7 +439,7 @@ pub async fn enqueue_due_refreshes(ctx: &Context) -> Result<usize> {
             )
             .col_expr(
                 sources::Column::Status,
-                sea_orm::sea_query::Expr::value("queued"),
+                sea_orm::sea_query::Expr::value(SourceStatus::Queued),
             )
             .filter(sources::Column::Id.eq(source.id))
             .filter(sources::Column::NextSyncAt.eq(source.next_sync_at))
@@ -493,6 +474,7 @@ pub async fn record(db: &DatabaseConnection, id: Uuid, change: sources::ActiveMo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     #[test]
     fn urls_are_checked() {
@@ -516,6 +498,6 @@ mod tests {
             Refresh::Daily.next_after(now),
             Some(now + Duration::days(1))
         );
-        assert!(Refresh::parse("hourly").is_err());
+        assert!("hourly".parse::<Refresh>().is_err());
     }
 }

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::Plan;
+
 /// One customer account (tenant) with its plan.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
@@ -11,8 +13,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: String,
     pub name: Option<String>,
-    /// free | starter | growth | pro | enterprise
-    pub plan: String,
+    pub plan: Plan,
     pub created_at: DateTimeUtc,
 }
 

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{LeadFormTrigger, Personality};
+
 /// One agent. `deleted_at` set means it is being purged and is invisible to the API.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "agents")]
@@ -13,7 +15,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub public_id: String,
     pub name: String,
-    pub personality: String,
+    pub personality: Personality,
     pub system_prompt: Option<String>,
     pub language: Option<String>,
     pub welcome_message: Option<String>,
@@ -30,7 +32,7 @@ pub struct Model {
     /// Lead-form fields the widget shows, comma-separated (`name,email,phone,company`); empty: none.
     pub lead_form_fields: String,
     /// When the widget shows the lead form: `after_messages`, `handoff` or `off`.
-    pub lead_form_trigger: String,
+    pub lead_form_trigger: LeadFormTrigger,
     /// With `after_messages`: after this many visitor messages.
     pub lead_form_after_messages: i32,
     /// Widget messages the agent answers per day at most.

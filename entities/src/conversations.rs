@@ -1,6 +1,8 @@
 //! `conversations`: a visitor's chat session with an agent.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{ConversationStatus, Sentiment};
+
 /// One conversation. `status` is `active`, `handoff_requested` or `closed`; once a handoff is
 /// requested the AI stays silent in it.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -10,9 +12,9 @@ pub struct Model {
     pub id: Uuid,
     pub account_id: Uuid,
     pub agent_id: Uuid,
-    pub status: String,
+    pub status: ConversationStatus,
     /// `positive`, `neutral` or `negative`, from the visitor's messages so far.
-    pub sentiment: String,
+    pub sentiment: Sentiment,
     pub sentiment_score: f64,
     /// The visitor's language as last detected (a code such as `en`).
     pub language: Option<String>,

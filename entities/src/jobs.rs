@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{JobKind, JobStatus};
+
 /// One queued job. A job is claimable when `status = 'queued'` and `available_at <= now`
 /// (unix milliseconds); claiming pushes `available_at` to the end of the lease, so a job whose
 /// worker died becomes claimable again when its lease runs out.
@@ -10,10 +12,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub kind: String,
+    pub kind: JobKind,
     pub payload: String,
-    /// queued | dead
-    pub status: String,
+    pub status: JobStatus,
     pub available_at: i64,
     pub attempts: i32,
     pub max_attempts: i32,

@@ -1,6 +1,8 @@
 //! `leads`: a visitor's contact details, scored with the reasons.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::LeadSource;
+
 /// One lead; at most one per conversation and email.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "leads")]
@@ -16,7 +18,7 @@ pub struct Model {
     pub phone: Option<String>,
     pub company: Option<String>,
     /// `chat`, `form` or `api`.
-    pub source: String,
+    pub source: LeadSource,
     /// 0–100.
     pub score: i32,
     /// JSON array of `{signal, points, detail}`.

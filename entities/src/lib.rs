@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod chunks;
 pub mod conversations;
 pub mod documents;
+pub mod enums;
 pub mod jobs;
 pub mod leads;
 pub mod messages;

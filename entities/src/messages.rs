@@ -1,6 +1,8 @@
 //! `messages`: the turns of a conversation, in `seq` order.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::Role;
+
 /// One message. Assistant messages keep the passages they cite in `sources`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "messages")]
@@ -13,7 +15,7 @@ pub struct Model {
     /// Position in the conversation, from 0.
     pub seq: i32,
     /// `user`, `assistant` or `system` (notices such as a handoff confirmation).
-    pub role: String,
+    pub role: Role,
     pub content: String,
     /// JSON array of cited passages: `{source_id, chunk_id, title, url, snippet, score}`.
     pub sources: Json,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::ShopStatus;
+
 /// One installed (or uninstalled) shop.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "shopify_shops")]
@@ -16,8 +18,7 @@ pub struct Model {
     pub source_id: Option<Uuid>,
     /// Scopes Shopify granted.
     pub scope: String,
-    /// active | uninstalled
-    pub status: String,
+    pub status: ShopStatus,
     /// The access token, sealed with the deployment's secret key.
     pub access_token_enc: Option<String>,
     pub access_token_expires_at: Option<DateTimeUtc>,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{Refresh, SourceKind, SourceStatus};
+
 /// One knowledge source and the state of its latest sync.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sources")]
@@ -10,21 +12,18 @@ pub struct Model {
     pub id: Uuid,
     pub account_id: Uuid,
     pub agent_id: Uuid,
-    /// url | text | qa | file
-    pub kind: String,
+    pub kind: SourceKind,
     pub name: String,
     pub url: Option<String>,
     /// Kind-specific settings and content: crawl limits, the text, the Q&A pairs.
     pub config: Json,
-    /// queued | processing | ready | failed
-    pub status: String,
+    pub status: SourceStatus,
     pub error: Option<String>,
     pub pages_found: i32,
     pub pages_done: i32,
     pub pages_failed: i32,
     pub chunks: i32,
-    /// off | daily | weekly
-    pub refresh: String,
+    pub refresh: Refresh,
     pub next_sync_at: Option<DateTimeUtc>,
     pub last_synced_at: Option<DateTimeUtc>,
     /// The sync run in progress (or last run), shared by its retries.

@@ -1,6 +1,8 @@
 //! `webhook_deliveries`: one event on its way to the account's endpoint.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{DeliveryStatus, EventName};
+
 /// A delivery: `pending` (due at `next_attempt_at`), `delivering` (leased until
 /// `lease_until`), `succeeded` or `failed` (out of retries; replayable).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,8 +12,8 @@ pub struct Model {
     pub id: Uuid,
     pub account_id: Uuid,
     pub event_id: String,
-    pub event: String,
-    pub status: String,
+    pub event: EventName,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTimeUtc>,
     pub lease_until: Option<DateTimeUtc>,

@@ -1,6 +1,8 @@
 //! `webhook_events`: the outbox — each event's exact body, written with the change it reports.
 use sea_orm::entity::prelude::*;
 
+use crate::enums::EventName;
+
 /// One event (`evt_...`); retries send `payload` byte for byte.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_events")]
@@ -8,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub account_id: Uuid,
-    pub event: String,
+    pub event: EventName,
     pub payload: String,
     pub created_at: DateTimeUtc,
 }

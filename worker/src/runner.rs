@@ -121,7 +121,7 @@ async fn execute(ctx: &Context, job: ClaimedJob) {
             return;
         }
     };
-    let kind = decoded.kind();
+    let kind = decoded.kind().as_str();
     let span = tracing::info_span!("job", id = %job.id, kind, attempt = job.attempts);
 
     // Renew the lease while the job runs, so a long job is not taken by another worker.

@@ -88,8 +88,18 @@ pub fn spec_value(public_url: &str) -> serde_json::Value {
         .pointer_mut("/components/schemas")
         .and_then(|s| s.as_object_mut())
     {
+        // The type of each component, for the `type` a nullable reference must carry beside it.
+        let types: std::collections::HashMap<String, serde_json::Value> = schemas
+            .iter()
+            .filter_map(|(name, s)| {
+                Some((
+                    format!("#/components/schemas/{name}"),
+                    s.get("type")?.clone(),
+                ))
+            })
+            .collect();
         for (name, schema) in schemas.iter_mut() {
-            mark_optional_nullable(schema);
+            mark_optional_nullable(schema, &types);
             if bodies.contains(name)
                 && schema.get("properties").is_some()
                 && let Some(o) = schema.as_object_mut()
@@ -99,19 +109,6 @@ pub fn spec_value(public_url: &str) -> serde_json::Value {
                     serde_json::Value::Bool(false),
                 );
             }
-        }
-        // A lead needs a way to reach the person: an email or a phone (a string, not null).
-        if let Some(o) = schemas
-            .get_mut("CreateLead")
-            .and_then(|s| s.as_object_mut())
-        {
-            o.insert(
-                "anyOf".into(),
-                serde_json::json!([
-                    {"required": ["email"], "properties": {"email": {"type": "string"}}},
-                    {"required": ["phone"], "properties": {"phone": {"type": "string"}}}
-                ]),
-            );
         }
     }
     spec
@@ -253,7 +250,10 @@ fn request_body_schemas(spec: &serde_json::Value) -> Vec<String> {
     names
 }
 
-fn mark_optional_nullable(schema: &mut serde_json::Value) {
+fn mark_optional_nullable(
+    schema: &mut serde_json::Value,
+    types: &std::collections::HashMap<String, serde_json::Value>,
+) {
     let required: Vec<String> = schema
         .get("required")
         .and_then(|r| r.as_array())
@@ -271,9 +271,17 @@ fn mark_optional_nullable(schema: &mut serde_json::Value) {
             continue;
         }
         if prop.get("$ref").is_some() {
-            // OpenAPI 3.0 ignores siblings of $ref: wrap it.
+            // OpenAPI 3.0 ignores siblings of $ref: wrap it; `nullable` needs a `type` beside it.
             let r = prop.take();
+            let ty = r
+                .get("$ref")
+                .and_then(|t| t.as_str())
+                .and_then(|t| types.get(t))
+                .cloned();
             *prop = serde_json::json!({ "allOf": [r], "nullable": true });
+            if let (Some(ty), Some(o)) = (ty, prop.as_object_mut()) {
+                o.insert("type".into(), ty);
+            }
         } else if let Some(o) = prop.as_object_mut() {
             o.insert("nullable".into(), serde_json::Value::Bool(true));
         }

@@ -2,6 +2,7 @@
 
 use otoq_core::agents::WidgetSettings;
 use otoq_entities::agents::Model;
+pub use otoq_entities::enums::LeadFormTrigger;
 use poem_openapi::{Enum, Object};
 
 /// A field of the widget's lead form.
@@ -35,37 +36,6 @@ impl LeadField {
     }
 }
 
-/// When the widget shows its lead form.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum LeadFormTrigger {
-    /// After `lead_form_after_messages` visitor messages, and at handoff.
-    AfterMessages,
-    /// Only when the visitor asks for a person.
-    Handoff,
-    /// Never.
-    Off,
-}
-
-impl LeadFormTrigger {
-    fn as_str(self) -> &'static str {
-        match self {
-            LeadFormTrigger::AfterMessages => "after_messages",
-            LeadFormTrigger::Handoff => "handoff",
-            LeadFormTrigger::Off => "off",
-        }
-    }
-
-    /// The stored value as the API shows it.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "handoff" => LeadFormTrigger::Handoff,
-            "off" => LeadFormTrigger::Off,
-            _ => LeadFormTrigger::AfterMessages,
-        }
-    }
-}
-
 /// The stored lead-form fields as the API shows them.
 pub fn fields(m: &Model) -> Vec<LeadField> {
     otoq_core::agents::lead_form_fields(m)
@@ -83,7 +53,7 @@ pub fn settings(
 ) -> WidgetSettings {
     WidgetSettings {
         lead_form_fields: fields.map(|f| f.iter().map(|x| x.as_str().to_string()).collect()),
-        lead_form_trigger: trigger.map(|t| t.as_str().to_string()),
+        lead_form_trigger: trigger,
         lead_form_after_messages: after,
         daily_message_cap: cap,
     }

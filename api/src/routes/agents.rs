@@ -3,11 +3,12 @@
 use otoq_core::Context;
 use otoq_core::agents::{self, AgentPatch, NewAgent, Patch};
 use otoq_entities::agents::Model;
+use otoq_entities::enums::Personality;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
@@ -16,36 +17,6 @@ use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
 use crate::timestamp::Timestamp;
-
-/// How the agent speaks.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum Personality {
-    Professional,
-    Friendly,
-    Casual,
-    Formal,
-}
-
-impl Personality {
-    fn as_str(self) -> &'static str {
-        match self {
-            Personality::Professional => "professional",
-            Personality::Friendly => "friendly",
-            Personality::Casual => "casual",
-            Personality::Formal => "formal",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "friendly" => Personality::Friendly,
-            "casual" => Personality::Casual,
-            "formal" => Personality::Formal,
-            _ => Personality::Professional,
-        }
-    }
-}
 
 /// An AI agent.
 #[derive(Object)]
@@ -86,7 +57,7 @@ impl From<Model> for Agent {
             id: m.id,
             public_id: m.public_id,
             name: m.name,
-            personality: Personality::parse(&m.personality),
+            personality: m.personality,
             system_prompt: m.system_prompt,
             language: m.language,
             welcome_message: m.welcome_message,
@@ -94,7 +65,7 @@ impl From<Model> for Agent {
             is_active: m.is_active,
             allowed_origins: serde_json::from_value(m.allowed_origins).unwrap_or_default(),
             lead_form_fields,
-            lead_form_trigger: LeadFormTrigger::parse(&m.lead_form_trigger),
+            lead_form_trigger: m.lead_form_trigger,
             lead_form_after_messages: m.lead_form_after_messages,
             daily_message_cap: m.daily_message_cap,
             created_at: m.created_at.into(),
@@ -282,7 +253,7 @@ impl AgentsApi {
         let b = body.0;
         let new = NewAgent {
             name: b.name,
-            personality: b.personality.map(|p| p.as_str().to_string()),
+            personality: b.personality,
             system_prompt: b.system_prompt,
             language: b.language,
             welcome_message: b.welcome_message,
@@ -326,7 +297,7 @@ impl AgentsApi {
         let b = body.0;
         let p = AgentPatch {
             name: b.name,
-            personality: b.personality.map(|p| p.as_str().to_string()),
+            personality: b.personality,
             system_prompt: patch(b.system_prompt),
             language: patch(b.language),
             welcome_message: patch(b.welcome_message),

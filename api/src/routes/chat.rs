@@ -18,10 +18,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
-use super::conversations::ConversationStatus;
 use crate::envelope;
 use crate::error::ApiError;
 use crate::security::ApiKey;
+use otoq_entities::enums::ConversationStatus;
 
 /// A visitor's message to an agent.
 #[derive(Object)]
@@ -99,7 +99,7 @@ impl From<ChatReply> for ChatResult {
             sources: r.sources.into_iter().map(Into::into).collect(),
             answered: r.answered,
             handoff_offered: r.handoff_offered,
-            status: ConversationStatus::parse(&r.status),
+            status: r.status,
             welcome_message: r.welcome_message,
         }
     }

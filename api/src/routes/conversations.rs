@@ -2,11 +2,12 @@
 
 use otoq_core::Context;
 use otoq_core::conversations::{self, Filter};
+use otoq_entities::enums::{ConversationStatus, Role, Sentiment};
 use otoq_entities::{conversations::Model, messages};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Enum, Object, OpenApi};
+use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
@@ -15,67 +16,6 @@ use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
 use crate::timestamp::Timestamp;
-
-/// Where a conversation stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum ConversationStatus {
-    /// The AI answers.
-    Active,
-    /// The visitor asked for a person; the owner was emailed and the AI is silent.
-    HandoffRequested,
-    Closed,
-}
-
-impl ConversationStatus {
-    /// From the stored value.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "handoff_requested" => ConversationStatus::HandoffRequested,
-            "closed" => ConversationStatus::Closed,
-            _ => ConversationStatus::Active,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            ConversationStatus::Active => "active",
-            ConversationStatus::HandoffRequested => "handoff_requested",
-            ConversationStatus::Closed => "closed",
-        }
-    }
-}
-
-/// How the visitor feels, judged from their messages.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum SentimentLabel {
-    Positive,
-    Neutral,
-    Negative,
-}
-
-impl SentimentLabel {
-    fn parse(s: &str) -> Self {
-        match s {
-            "positive" => SentimentLabel::Positive,
-            "negative" => SentimentLabel::Negative,
-            _ => SentimentLabel::Neutral,
-        }
-    }
-}
-
-/// Who wrote a message.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum Role {
-    /// The visitor.
-    User,
-    /// The agent.
-    Assistant,
-    /// A notice, such as the handoff confirmation.
-    System,
-}
 
 /// One message of a conversation.
 #[derive(Object)]
@@ -98,11 +38,7 @@ impl From<messages::Model> for Message {
             serde_json::from_value(m.sources).unwrap_or_default();
         Message {
             id: m.id,
-            role: match m.role.as_str() {
-                "user" => Role::User,
-                "assistant" => Role::Assistant,
-                _ => Role::System,
-            },
+            role: m.role,
             content: m.content,
             sources: sources.into_iter().map(Into::into).collect(),
             answered: m.answered,
@@ -118,7 +54,7 @@ pub struct Conversation {
     pub id: Uuid,
     pub agent_id: Uuid,
     pub status: ConversationStatus,
-    pub sentiment: SentimentLabel,
+    pub sentiment: Sentiment,
     /// The visitor's language as last detected (e.g. `en`).
     pub language: Option<String>,
     pub message_count: i32,
@@ -137,8 +73,8 @@ impl From<Model> for Conversation {
         Conversation {
             id: m.id,
             agent_id: m.agent_id,
-            status: ConversationStatus::parse(&m.status),
-            sentiment: SentimentLabel::parse(&m.sentiment),
+            status: m.status,
+            sentiment: m.sentiment,
             language: m.language,
             message_count: m.message_count,
             unanswered_count: m.unanswered_count,
@@ -201,7 +137,7 @@ impl ConversationsApi {
         let page = Page::new(limit.0, offset.0)?;
         let filter = Filter {
             agent_id: agent_id.0,
-            status: status.0.map(|s| s.as_str().to_string()),
+            status: status.0,
             from: from.0.map(|t| t.0),
             to: to.0.map(|t| t.0),
         };

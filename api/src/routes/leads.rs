@@ -3,6 +3,7 @@
 use otoq_core::Context;
 use otoq_core::leads::contact::{Contact, normalize_email, normalize_phone};
 use otoq_core::leads::store::{self, Filter};
+use otoq_entities::enums::LeadSource;
 use otoq_entities::leads::Model;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -15,36 +16,6 @@ use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
 use crate::timestamp::Timestamp;
-
-/// Where a lead came from.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum LeadSource {
-    /// Contact details the visitor gave in chat.
-    Chat,
-    /// The widget's lead form.
-    Form,
-    /// Created through the API.
-    Api,
-}
-
-impl LeadSource {
-    fn as_str(self) -> &'static str {
-        match self {
-            LeadSource::Chat => "chat",
-            LeadSource::Form => "form",
-            LeadSource::Api => "api",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "chat" => LeadSource::Chat,
-            "form" => LeadSource::Form,
-            _ => LeadSource::Api,
-        }
-    }
-}
 
 /// Why a lead scored what it did: one signal and its points.
 #[derive(Object, serde::Deserialize)]
@@ -86,7 +57,7 @@ impl From<Model> for Lead {
             email: m.email,
             phone: m.phone,
             company: m.company,
-            source: LeadSource::parse(&m.source),
+            source: m.source,
             score: m.score,
             score_reasons: serde_json::from_value(m.score_reasons).unwrap_or_default(),
             created_at: m.created_at.into(),
@@ -105,7 +76,8 @@ pub enum InputSource {
     Api,
 }
 
-/// A lead to capture: an email or a phone is required.
+/// A lead to capture. At least one of `email` and `phone` is required: without either the
+/// server answers 400 `validation_error` naming `email`.
 #[derive(Object)]
 pub struct CreateLead {
     pub agent_id: Uuid,
@@ -191,7 +163,7 @@ impl LeadsApi {
             b.agent_id,
             b.conversation_id,
             contact,
-            source.as_str(),
+            source,
         )
         .await?;
         Ok(if new {

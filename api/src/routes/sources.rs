@@ -2,12 +2,13 @@
 
 use otoq_core::Context;
 use otoq_core::sources::{self, NewSource, QaPair, Refresh};
+use otoq_entities::enums::{SourceKind, SourceStatus};
 use otoq_entities::sources::Model;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
-use poem_openapi::{ApiResponse, Enum, Multipart, Object, OpenApi, Union};
+use poem_openapi::{ApiResponse, Multipart, Object, OpenApi, Union};
 use uuid::Uuid;
 
 use super::Tag;
@@ -15,47 +16,6 @@ use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
 use crate::timestamp::Timestamp;
-
-/// Where a sync stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum SourceStatus {
-    Queued,
-    Processing,
-    Ready,
-    Failed,
-}
-
-/// The kind of a source.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum SourceType {
-    Url,
-    Text,
-    Qa,
-    File,
-    /// A Shopify shop's catalog (created by installing the app).
-    Shopify,
-}
-
-/// How often the source is synced again by itself.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum RefreshMode {
-    Off,
-    Daily,
-    Weekly,
-}
-
-impl From<RefreshMode> for Refresh {
-    fn from(r: RefreshMode) -> Self {
-        match r {
-            RefreshMode::Off => Refresh::Off,
-            RefreshMode::Daily => Refresh::Daily,
-            RefreshMode::Weekly => Refresh::Weekly,
-        }
-    }
-}
 
 /// What a sync found and did so far.
 #[derive(Object)]
@@ -76,7 +36,7 @@ pub struct Source {
     pub id: Uuid,
     pub agent_id: Uuid,
     #[oai(rename = "type")]
-    pub kind: SourceType,
+    pub kind: SourceKind,
     pub name: String,
     /// The website (url sources).
     pub url: Option<String>,
@@ -88,7 +48,7 @@ pub struct Source {
     pub progress: Progress,
     /// Why the last sync failed, for a person.
     pub error: Option<String>,
-    pub refresh: RefreshMode,
+    pub refresh: Refresh,
     pub last_synced_at: Option<Timestamp>,
     pub next_sync_at: Option<Timestamp>,
     pub created_at: Timestamp,
@@ -97,25 +57,7 @@ pub struct Source {
 
 impl From<Model> for Source {
     fn from(m: Model) -> Self {
-        let kind = match m.kind.as_str() {
-            "url" => SourceType::Url,
-            "qa" => SourceType::Qa,
-            "file" => SourceType::File,
-            "shopify" => SourceType::Shopify,
-            _ => SourceType::Text,
-        };
-        let status = match m.status.as_str() {
-            "processing" => SourceStatus::Processing,
-            "ready" => SourceStatus::Ready,
-            "failed" => SourceStatus::Failed,
-            _ => SourceStatus::Queued,
-        };
-        let refresh = match m.refresh.as_str() {
-            "daily" => RefreshMode::Daily,
-            "weekly" => RefreshMode::Weekly,
-            _ => RefreshMode::Off,
-        };
-        let crawl: Option<sources::CrawlSettings> = (m.kind == "url")
+        let crawl: Option<sources::CrawlSettings> = (m.kind == SourceKind::Url)
             .then(|| serde_json::from_value(m.config.clone()).ok())
             .flatten();
         Source {
@@ -123,10 +65,10 @@ impl From<Model> for Source {
             max_pages: crawl.map(|c| c.max_pages),
             max_depth: crawl.map(|c| c.max_depth),
             agent_id: m.agent_id,
-            kind,
+            kind: m.kind,
             name: m.name,
             url: m.url,
-            status,
+            status: m.status,
             progress: Progress {
                 found: m.pages_found,
                 done: m.pages_done,
@@ -134,7 +76,7 @@ impl From<Model> for Source {
                 chunks: m.chunks,
             },
             error: m.error,
-            refresh,
+            refresh: m.refresh,
             last_synced_at: m.last_synced_at.map(Into::into),
             next_sync_at: m.next_sync_at.map(Into::into),
             created_at: m.created_at.into(),
@@ -168,7 +110,7 @@ pub struct UrlSourceInput {
     #[oai(validator(minimum(value = "0"), maximum(value = "20")))]
     pub max_depth: Option<u32>,
     /// Re-crawl by itself (default off).
-    pub refresh: Option<RefreshMode>,
+    pub refresh: Option<Refresh>,
 }
 
 /// A text to learn.
@@ -241,7 +183,7 @@ pub struct UploadSource {
     #[oai(validator(max_length = 200))]
     pub name: Option<String>,
     /// Re-read by itself (default off).
-    pub refresh: Option<RefreshMode>,
+    pub refresh: Option<Refresh>,
 }
 
 /// The source was accepted; its sync runs in the background.
@@ -304,7 +246,7 @@ impl SourcesApi {
                 name: u.name,
                 max_pages: u.max_pages,
                 max_depth: u.max_depth,
-                refresh: u.refresh.map(Into::into).unwrap_or(Refresh::Off),
+                refresh: u.refresh.unwrap_or(Refresh::Off),
             },
             CreateSource::Text(t) => NewSource::Text {
                 title: t.title,
@@ -354,7 +296,7 @@ impl SourcesApi {
             content_type,
             bytes,
             name: form.name.filter(|n| !n.trim().is_empty()),
-            refresh: form.refresh.map(Into::into).unwrap_or(Refresh::Off),
+            refresh: form.refresh.unwrap_or(Refresh::Off),
         };
         let source = sources::create(&ctx, auth.0.account_id, auth.0.plan, id.0, new).await?;
         Ok(Accepted::Accepted(envelope::data(source.into())))

@@ -2,11 +2,12 @@
 
 use otoq_core::Context;
 use otoq_core::webhooks::endpoint::{self, EndpointInput};
+use otoq_entities::enums::{DeliveryStatus, EventName};
 use otoq_entities::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::Tag;
@@ -14,33 +15,6 @@ use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
 use crate::timestamp::Timestamp;
-
-/// An event an endpoint can receive.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventName {
-    /// A lead was captured (the reference's payload).
-    #[oai(rename = "lead.captured")]
-    LeadCaptured,
-    /// Sent by `POST /webhook/test`.
-    #[oai(rename = "webhook.test")]
-    WebhookTest,
-}
-
-impl EventName {
-    fn as_str(self) -> &'static str {
-        match self {
-            EventName::LeadCaptured => "lead.captured",
-            EventName::WebhookTest => "webhook.test",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "webhook.test" => EventName::WebhookTest,
-            _ => EventName::LeadCaptured,
-        }
-    }
-}
 
 /// The account's webhook endpoint.
 #[derive(Object)]
@@ -61,20 +35,20 @@ pub struct Endpoint {
     pub updated_at: Timestamp,
 }
 
-fn endpoint_view(m: webhook_endpoints::Model, secret: Option<String>) -> Endpoint {
-    Endpoint {
+fn endpoint_view(
+    m: webhook_endpoints::Model,
+    secret: Option<String>,
+) -> Result<Endpoint, ApiError> {
+    let events: Vec<EventName> = serde_json::from_value(m.events).map_err(|e| {
+        otoq_core::Error::Internal(anyhow::anyhow!(
+            "endpoint {}: stored events: {e}",
+            m.account_id
+        ))
+    })?;
+    Ok(Endpoint {
         url: m.url,
         enabled: m.enabled,
-        events: m
-            .events
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| e.as_str())
-                    .map(EventName::parse)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        events,
         disabled_reason: m.disabled_reason,
         failing_since: m.failing_since.map(Into::into),
         previous_secret_expires_at: m
@@ -84,7 +58,7 @@ fn endpoint_view(m: webhook_endpoints::Model, secret: Option<String>) -> Endpoin
         secret,
         created_at: m.created_at.into(),
         updated_at: m.updated_at.into(),
-    }
+    })
 }
 
 /// Where to deliver events.
@@ -110,39 +84,6 @@ pub enum PutResponse {
     Created(Json<envelope::Data<Endpoint>>),
     #[oai(status = 200)]
     Updated(Json<envelope::Data<Endpoint>>),
-}
-
-/// Where a delivery stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "lowercase")]
-pub enum DeliveryStatus {
-    /// Waiting for its next attempt at `next_attempt_at`.
-    Pending,
-    /// Being attempted.
-    Delivering,
-    Succeeded,
-    /// Out of retries (or the endpoint is gone); replay it with `POST .../retry`.
-    Failed,
-}
-
-impl DeliveryStatus {
-    fn parse(s: &str) -> Self {
-        match s {
-            "delivering" => DeliveryStatus::Delivering,
-            "succeeded" => DeliveryStatus::Succeeded,
-            "failed" => DeliveryStatus::Failed,
-            _ => DeliveryStatus::Pending,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivering => "delivering",
-            DeliveryStatus::Succeeded => "succeeded",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
 }
 
 /// One attempt of a delivery.
@@ -196,8 +137,8 @@ fn delivery_view(
     Delivery {
         id: d.id,
         event_id: d.event_id,
-        event: EventName::parse(&d.event),
-        status: DeliveryStatus::parse(&d.status),
+        event: d.event,
+        status: d.status,
         attempts: d.attempts,
         next_attempt_at: d.next_attempt_at.map(Into::into),
         last_attempt_at: d.last_attempt_at.map(Into::into),
@@ -229,7 +170,7 @@ impl WebhookApi {
         Ok(envelope::data(endpoint_view(
             endpoint::get(&ctx, auth.0.account_id).await?,
             None,
-        )))
+        )?))
     }
 
     /// Set the webhook endpoint
@@ -248,15 +189,12 @@ impl WebhookApi {
         let input = EndpointInput {
             url: body.0.url,
             enabled: body.0.enabled,
-            events: body
-                .0
-                .events
-                .map(|e| e.into_iter().map(|x| x.as_str().to_string()).collect()),
+            events: body.0.events,
         };
         let (m, secret) = endpoint::put(&ctx, auth.0.account_id, input).await?;
         Ok(match secret {
-            Some(s) => PutResponse::Created(envelope::data(endpoint_view(m, Some(s)))),
-            None => PutResponse::Updated(envelope::data(endpoint_view(m, None))),
+            Some(s) => PutResponse::Created(envelope::data(endpoint_view(m, Some(s))?)),
+            None => PutResponse::Updated(envelope::data(endpoint_view(m, None)?)),
         })
     }
 
@@ -275,7 +213,7 @@ impl WebhookApi {
         auth: ApiKey,
     ) -> Result<Json<envelope::Data<Endpoint>>, ApiError> {
         let (m, secret) = endpoint::rotate(&ctx, auth.0.account_id).await?;
-        Ok(envelope::data(endpoint_view(m, Some(secret))))
+        Ok(envelope::data(endpoint_view(m, Some(secret))?))
     }
 
     /// Send a test event
@@ -317,8 +255,8 @@ impl WebhookApi {
         let (rows, total) = endpoint::deliveries(
             &ctx,
             auth.0.account_id,
-            status.0.map(DeliveryStatus::as_str),
-            event.0.map(EventName::as_str),
+            status.0,
+            event.0,
             page.limit,
             page.offset,
         )

@@ -4,13 +4,12 @@
 // Early returns carry the finished error response; they are rare and short-lived.
 #![allow(clippy::result_large_err)]
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use otoq_core::Context;
 use otoq_core::chat::{self, ChatInput};
 use otoq_core::leads::contact::{Contact, normalize_email, normalize_phone};
-use otoq_core::plans::Plan;
+use otoq_entities::enums::LeadSource;
 use otoq_entities::{accounts, agents, conversations};
 use poem::http::StatusCode;
 use poem::web::Json;
@@ -177,7 +176,7 @@ async fn chat_inner(c: &Call<'_>) -> Result<Response, Response> {
         .await
         .map_err(|e| core_error(e.into()))?
         .ok_or_else(|| core_error(otoq_core::Error::NotFound("agent")))?;
-    let plan = Plan::from_str(&account.plan).unwrap_or(Plan::Free);
+    let plan = account.plan;
     let input = ChatInput {
         agent_id: c.agent.id,
         message,
@@ -251,7 +250,7 @@ async fn leads_inner(c: &Call<'_>) -> Result<Response, Response> {
         c.agent.id,
         conversation_id,
         contact,
-        "form",
+        LeadSource::Form,
     )
     .await
     .map_err(core_error)?;

@@ -8,6 +8,7 @@ use futures::stream::BoxStream;
 use regex::Regex;
 
 use super::language::templates;
+use super::personality::Voice;
 use super::{AnswerEvent, AnswerRequest, Answerer};
 use crate::retrieval::Passage;
 use crate::retrieval::terms::terms;

@@ -2,14 +2,8 @@
 
 use super::language::Lang;
 
-/// The agent's tone (agents store one of "professional", "friendly", "casual", "formal").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Personality {
-    Professional,
-    Friendly,
-    Casual,
-    Formal,
-}
+/// The agent's tone, as stored on the agent.
+pub use otoq_entities::enums::Personality;
 
 /// Phrase variants indexed by personality, then by language (in `Lang::ALL` order).
 type Table = [[&'static [&'static str]; 7]; 4];
@@ -175,37 +169,18 @@ const CLOSINGS: Table = [
     ],
 ];
 
-impl Personality {
-    /// Every personality, in declaration order.
-    pub const ALL: [Personality; 4] = [
-        Personality::Professional,
-        Personality::Friendly,
-        Personality::Casual,
-        Personality::Formal,
-    ];
-
-    /// Parses a stored personality; unknown values fall back to Professional.
-    pub fn parse(s: &str) -> Personality {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "friendly" => Personality::Friendly,
-            "casual" => Personality::Casual,
-            "formal" => Personality::Formal,
-            _ => Personality::Professional,
-        }
-    }
-
-    /// The stored name, e.g. "friendly".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Personality::Professional => "professional",
-            Personality::Friendly => "friendly",
-            Personality::Casual => "casual",
-            Personality::Formal => "formal",
-        }
-    }
-
+/// What a personality sounds like: the LLM's tone instruction and the extractive answer's phrases.
+pub trait Voice {
     /// One or two English sentences for an LLM system prompt describing the tone.
-    pub fn style_instruction(self) -> &'static str {
+    fn style_instruction(self) -> &'static str;
+    /// A short opening phrase for an extractive answer in `lang`; `seed % n` picks among the variants.
+    fn opening(self, lang: Lang, seed: u64) -> &'static str;
+    /// A short closing phrase for an extractive answer in `lang`; `seed % n` picks among the variants.
+    fn closing(self, lang: Lang, seed: u64) -> &'static str;
+}
+
+impl Voice for Personality {
+    fn style_instruction(self) -> &'static str {
         match self {
             Personality::Professional => {
                 "Be clear, concise and courteous; use a neutral, businesslike tone without slang \
@@ -226,13 +201,11 @@ impl Personality {
         }
     }
 
-    /// A short opening phrase for an extractive answer in `lang`; `seed % n` picks among the variants.
-    pub fn opening(self, lang: Lang, seed: u64) -> &'static str {
+    fn opening(self, lang: Lang, seed: u64) -> &'static str {
         pick(&OPENINGS, self, lang, seed)
     }
 
-    /// A short closing phrase for an extractive answer in `lang`; `seed % n` picks among the variants.
-    pub fn closing(self, lang: Lang, seed: u64) -> &'static str {
+    fn closing(self, lang: Lang, seed: u64) -> &'static str {
         pick(&CLOSINGS, self, lang, seed)
     }
 }
@@ -245,17 +218,6 @@ fn pick(table: &Table, personality: Personality, lang: Lang, seed: u64) -> &'sta
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parse_round_trips_and_falls_back_to_professional() {
-        for p in Personality::ALL {
-            assert_eq!(Personality::parse(p.as_str()), p);
-        }
-        assert_eq!(Personality::parse(" Friendly "), Personality::Friendly);
-        assert_eq!(Personality::parse("FORMAL"), Personality::Formal);
-        assert_eq!(Personality::parse("sarcastic"), Personality::Professional);
-        assert_eq!(Personality::parse(""), Personality::Professional);
-    }
 
     #[test]
     fn every_cell_has_two_or_three_distinct_nonempty_variants() {

@@ -6,6 +6,7 @@ use regex::Regex;
 
 use super::AnswerRequest;
 use super::llm::ChatMessage;
+use super::personality::Voice;
 
 /// What the LLM must reply when the passages do not hold the answer.
 pub const NO_ANSWER: &str = "NO_ANSWER";

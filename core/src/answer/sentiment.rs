@@ -4,36 +4,21 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-/// How a visitor feels, judged from their messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sentiment {
-    Positive,
-    Neutral,
-    Negative,
+/// How a visitor feels, as stored on the conversation.
+pub use otoq_entities::enums::Sentiment;
+
+/// Reading a sentiment label out of free text (an LLM's reply).
+pub trait ParseLabel: Sized {
+    /// Parses a name case-insensitively, ignoring surrounding whitespace and punctuation.
+    fn parse(s: &str) -> Option<Self>;
 }
 
-impl Sentiment {
-    /// The stored name: "positive", "neutral" or "negative".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sentiment::Positive => "positive",
-            Sentiment::Neutral => "neutral",
-            Sentiment::Negative => "negative",
-        }
-    }
-
-    /// Parses a name case-insensitively, ignoring surrounding whitespace and punctuation.
-    pub fn parse(s: &str) -> Option<Sentiment> {
-        match s
-            .trim_matches(|c: char| !c.is_alphanumeric())
+impl ParseLabel for Sentiment {
+    fn parse(s: &str) -> Option<Sentiment> {
+        s.trim_matches(|c: char| !c.is_alphanumeric())
             .to_lowercase()
-            .as_str()
-        {
-            "positive" => Some(Sentiment::Positive),
-            "neutral" => Some(Sentiment::Neutral),
-            "negative" => Some(Sentiment::Negative),
-            _ => None,
-        }
+            .parse()
+            .ok()
     }
 }
 

@@ -21,13 +21,13 @@ use crate::Context;
 use crate::answer::extractive::{ExtractiveAnswerer, compose};
 use crate::answer::generative::LlmAnswerer;
 use crate::answer::language::{asks_for_human, is_affirmative, templates};
-use crate::answer::personality::Personality;
 use crate::answer::small_talk::{self, SmallTalk};
 use crate::answer::{AnswerEvent, AnswerRequest, Answerer, LangChoice, Turn, supporting};
-use crate::conversations::{self, HANDOFF_REQUESTED};
+use crate::conversations;
 use crate::error::{Error, Result};
 use crate::plans::Plan;
 use crate::retrieval::{self, Passage};
+use otoq_entities::enums::{ConversationStatus, Role};
 use otoq_entities::{agents, conversations as conv_entity, messages};
 
 /// Passages retrieved per question.
@@ -79,7 +79,7 @@ pub struct ChatReply {
     /// Whether the reply offers to connect the visitor with a person.
     pub handoff_offered: bool,
     /// The conversation's status after this message.
-    pub status: String,
+    pub status: ConversationStatus,
     /// The agent's welcome message, when this message started the conversation.
     pub welcome_message: Option<String>,
     pub timings: Timings,
@@ -212,7 +212,7 @@ pub async fn chat_once(
 fn decide(p: &Prepared) -> Plan_ {
     if p.conversation
         .as_ref()
-        .is_some_and(|c| c.status == HANDOFF_REQUESTED)
+        .is_some_and(|c| c.status == ConversationStatus::HandoffRequested)
     {
         return Plan_::Pending;
     }
@@ -220,7 +220,7 @@ fn decide(p: &Prepared) -> Plan_ {
         .history
         .iter()
         .rev()
-        .find(|m| m.role == "assistant")
+        .find(|m| m.role == Role::Assistant)
         .is_some_and(|m| m.handoff_offered);
     if asks_for_human(&p.message) || (offered && is_affirmative(&p.message)) {
         return Plan_::Handoff;
@@ -265,7 +265,7 @@ async fn respond(
                 .history
                 .iter()
                 .rev()
-                .find(|m| m.role == "user")
+                .find(|m| m.role == Role::User)
                 .map(|m| m.content.as_str());
             let query = retrieval_query(&p.message, previous);
             let retrieved = retrieval::search(ctx, p.agent.id, &query, RETRIEVE).await?;
@@ -306,16 +306,16 @@ async fn answer(
     let history: Vec<Turn> = p
         .history
         .iter()
-        .filter_map(|m| match m.role.as_str() {
-            "user" => Some(Turn {
+        .filter_map(|m| match m.role {
+            Role::User => Some(Turn {
                 role: "user",
                 content: m.content.clone(),
             }),
-            "assistant" => Some(Turn {
+            Role::Assistant => Some(Turn {
                 role: "assistant",
                 content: m.content.clone(),
             }),
-            _ => None,
+            Role::System => None,
         })
         .collect();
     let index = ctx
@@ -330,7 +330,7 @@ async fn answer(
     let weight = move |t: &str| index.as_ref().map_or(1.0, |i| i.bm25.idf(t).max(0.1));
     let req = AnswerRequest {
         agent_name: &p.agent.name,
-        personality: Personality::parse(&p.agent.personality),
+        personality: p.agent.personality,
         instructions: p.agent.system_prompt.as_deref(),
         lang: &p.lang,
         question: &p.message,

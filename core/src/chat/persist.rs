@@ -8,13 +8,14 @@ use uuid::Uuid;
 use super::{ChatReply, Citation, Prepared, Timings};
 use crate::Context;
 use crate::answer::sentiment;
-use crate::conversations::{self, ACTIVE, HANDOFF_REQUESTED};
+use crate::conversations;
 use crate::db::statement;
 use crate::error::Result;
 use crate::jobs::Job;
 use crate::leads::contact::{self, Contact};
 use crate::queue::Queue;
 use crate::retrieval::terms::gap_key;
+use otoq_entities::enums::{ConversationStatus, LeadSource, Role, Sentiment};
 use otoq_entities::{conversations as conv_entity, messages};
 
 /// What the reply turned out to be.
@@ -22,7 +23,7 @@ pub(crate) struct Outcome {
     pub text: String,
     pub sources: Vec<Citation>,
     /// `assistant` for answers and the fallback, `system` for handoff notices.
-    pub role: &'static str,
+    pub role: Role,
     /// Whether the visitor's question was answered from knowledge (`None`: not a question for the AI).
     pub answered: Option<bool>,
     pub handoff_offered: bool,
@@ -38,7 +39,7 @@ impl Outcome {
         Outcome {
             text: text.to_string(),
             sources: Vec::new(),
-            role: "system",
+            role: Role::System,
             answered: None,
             handoff_offered: false,
             handoff_now,
@@ -49,7 +50,7 @@ impl Outcome {
     /// A courteous reply to courtesy.
     pub fn courtesy(text: &str) -> Self {
         Outcome {
-            role: "assistant",
+            role: Role::Assistant,
             ..Outcome::notice(text, false)
         }
     }
@@ -59,7 +60,7 @@ impl Outcome {
         Outcome {
             text,
             sources: Vec::new(),
-            role: "assistant",
+            role: Role::Assistant,
             answered: Some(false),
             handoff_offered: true,
             handoff_now: false,
@@ -72,7 +73,7 @@ impl Outcome {
         Outcome {
             text,
             sources,
-            role: "assistant",
+            role: Role::Assistant,
             answered: Some(true),
             handoff_offered: false,
             handoff_now: false,
@@ -84,7 +85,7 @@ impl Outcome {
 fn message(
     p: &Prepared,
     seq: i32,
-    role: &str,
+    role: Role,
     content: &str,
     now: chrono::DateTime<Utc>,
 ) -> messages::ActiveModel {
@@ -94,7 +95,7 @@ fn message(
         account_id: Set(p.account_id),
         agent_id: Set(p.agent.id),
         seq: Set(seq),
-        role: Set(role.into()),
+        role: Set(role),
         content: Set(content.into()),
         sources: Set(serde_json::json!([])),
         answered: Set(None),
@@ -125,7 +126,7 @@ pub(crate) fn mostly_contact(message: &str) -> bool {
 /// The visitor's contact details over the conversation, and whether this message added any.
 fn visitor_contact(p: &Prepared) -> (Contact, bool) {
     let mut all = Contact::default();
-    for m in p.history.iter().filter(|m| m.role == "user") {
+    for m in p.history.iter().filter(|m| m.role == Role::User) {
         all.merge(contact::extract(&m.content));
     }
     let here = contact::extract(&p.message);
@@ -148,8 +149,8 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
             id: Set(p.conversation_id),
             account_id: Set(p.account_id),
             agent_id: Set(p.agent.id),
-            status: Set(ACTIVE.into()),
-            sentiment: Set("neutral".into()),
+            status: Set(ConversationStatus::Active),
+            sentiment: Set(Sentiment::Neutral),
             sentiment_score: Set(0.0),
             language: Set(None),
             visitor_id: Set(p.visitor_id.clone()),
@@ -174,10 +175,12 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
     let conv = conversations::get(&txn, p.account_id, p.conversation_id).await?;
     let mut seq = conv.message_count - added;
     if let Some(w) = &welcome {
-        message(p, seq, "assistant", w, now).insert(&txn).await?;
+        message(p, seq, Role::Assistant, w, now)
+            .insert(&txn)
+            .await?;
         seq += 1;
     }
-    let mut user = message(p, seq, "user", &p.message, now);
+    let mut user = message(p, seq, Role::User, &p.message, now);
     user.answered = Set(o.answered);
     if o.answered == Some(false) {
         user.gap_key = Set(Some(gap_key(&p.message)));
@@ -198,14 +201,14 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
     let mut scores: Vec<f32> = p
         .history
         .iter()
-        .filter(|m| m.role == "user")
+        .filter(|m| m.role == Role::User)
         .map(|m| sentiment::score_message(&m.content))
         .collect();
     scores.push(sentiment::score_message(&p.message));
     let score = sentiment::combine(&scores);
 
     let mut c: conv_entity::ActiveModel = conv.clone().into();
-    c.sentiment = Set(sentiment::classify(score).as_str().into());
+    c.sentiment = Set(sentiment::classify(score));
     c.sentiment_score = Set(score as f64);
     c.language = Set(Some(p.lang.lang.code().into()));
     if o.answered == Some(false) {
@@ -213,9 +216,9 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
     }
     c.updated_at = Set(now);
     c.last_message_at = Set(now);
-    let handoff_now = o.handoff_now && conv.status != HANDOFF_REQUESTED;
+    let handoff_now = o.handoff_now && conv.status != ConversationStatus::HandoffRequested;
     if handoff_now {
-        c.status = Set(HANDOFF_REQUESTED.into());
+        c.status = Set(ConversationStatus::HandoffRequested);
         c.handoff_requested_at = Set(Some(now));
     }
     let conv = c.update(&txn).await?;
@@ -225,7 +228,7 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
         let visitor: Vec<String> = p
             .history
             .iter()
-            .filter(|m| m.role == "user")
+            .filter(|m| m.role == Role::User)
             .map(|m| m.content.clone())
             .chain(std::iter::once(p.message.clone()))
             .collect();
@@ -236,9 +239,9 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
                 agent_id: p.agent.id,
                 conversation_id: Some(conv.id),
                 contact,
-                source: "chat",
+                source: LeadSource::Chat,
                 visitor_messages: &visitor,
-                sentiment: Some(conv.sentiment.as_str()),
+                sentiment: Some(conv.sentiment),
             },
         )
         .await?;

@@ -13,6 +13,7 @@ use super::score::{Signals, score};
 use crate::Context;
 use crate::error::{Error, Result};
 use crate::webhooks::outbox::{self, LEAD_CAPTURED, LeadPayload};
+use otoq_entities::enums::{LeadSource, Role, Sentiment};
 use otoq_entities::leads;
 
 /// Filters of a lead listing.
@@ -29,10 +30,9 @@ pub struct Capture<'a> {
     pub agent_id: Uuid,
     pub conversation_id: Option<Uuid>,
     pub contact: Contact,
-    /// `chat`, `form` or `api`.
-    pub source: &'a str,
+    pub source: LeadSource,
     pub visitor_messages: &'a [String],
-    pub sentiment: Option<&'a str>,
+    pub sentiment: Option<Sentiment>,
 }
 
 /// The lead this capture updates: same conversation and email (or the conversation's lead
@@ -75,7 +75,7 @@ pub async fn capture_in<C: ConnectionTrait>(
         let (points, reasons) = score(&Signals {
             contact: &contact,
             visitor_messages: c.visitor_messages,
-            sentiment: c.sentiment,
+            sentiment: c.sentiment.map(Sentiment::as_str),
         });
         let mut m: leads::ActiveModel = found.into();
         m.name = Set(contact.name);
@@ -90,7 +90,7 @@ pub async fn capture_in<C: ConnectionTrait>(
     let (points, reasons) = score(&Signals {
         contact: &c.contact,
         visitor_messages: c.visitor_messages,
-        sentiment: c.sentiment,
+        sentiment: c.sentiment.map(Sentiment::as_str),
     });
     let lead = leads::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -101,7 +101,7 @@ pub async fn capture_in<C: ConnectionTrait>(
         email: Set(c.contact.email),
         phone: Set(c.contact.phone),
         company: Set(c.contact.company),
-        source: Set(c.source.to_string()),
+        source: Set(c.source),
         score: Set(points as i32),
         score_reasons: Set(serde_json::to_value(reasons).map_err(anyhow::Error::from)?),
         created_at: Set(now),
@@ -122,7 +122,7 @@ pub async fn capture(
     agent_id: Uuid,
     conversation_id: Option<Uuid>,
     contact: Contact,
-    source: &str,
+    source: LeadSource,
 ) -> Result<(leads::Model, bool)> {
     crate::agents::get(ctx, account_id, agent_id).await?;
     if !contact.is_reachable() {
@@ -138,11 +138,11 @@ pub async fn capture(
         if conv.agent_id != agent_id {
             return Err(Error::NotFound("conversation"));
         }
-        sentiment = Some(conv.sentiment.clone());
+        sentiment = Some(conv.sentiment);
         visitor = crate::conversations::messages(&ctx.db, conv_id)
             .await?
             .into_iter()
-            .filter(|m| m.role == "user")
+            .filter(|m| m.role == Role::User)
             .map(|m| m.content)
             .collect();
     }
@@ -156,7 +156,7 @@ pub async fn capture(
             contact,
             source,
             visitor_messages: &visitor,
-            sentiment: sentiment.as_deref(),
+            sentiment,
         },
     )
     .await?;

@@ -12,6 +12,7 @@ use super::{ShopifyError, tokens, valid_shop};
 use crate::Context;
 use crate::jobs::Job;
 use crate::queue::Queue;
+use otoq_entities::enums::{Refresh, ShopStatus, SourceKind, SourceStatus};
 use otoq_entities::{agents, shopify_shops, shopify_states, sources};
 
 /// How long an install may take between `/shopify/install` and the callback.
@@ -210,9 +211,9 @@ async fn store(
     match &reusable {
         Some(s) => {
             sources::Entity::update_many()
-                .col_expr(sources::Column::Status, Expr::value("queued"))
+                .col_expr(sources::Column::Status, Expr::value(SourceStatus::Queued))
                 .col_expr(sources::Column::RunId, Expr::value(run_id))
-                .col_expr(sources::Column::Refresh, Expr::value("daily"))
+                .col_expr(sources::Column::Refresh, Expr::value(Refresh::Daily))
                 .col_expr(sources::Column::Error, Expr::value(Option::<String>::None))
                 .col_expr(sources::Column::UpdatedAt, Expr::value(now))
                 .filter(sources::Column::Id.eq(s.id))
@@ -222,11 +223,11 @@ async fn store(
         None => {
             sources::Entity::insert(crate::sources::queued_row(
                 [source_id, state.account_id, state.agent_id, run_id],
-                "shopify",
+                SourceKind::Shopify,
                 shop.clone(),
                 Some(format!("https://{shop}")),
                 json!({ "shop": shop }),
-                crate::sources::Refresh::Daily,
+                Refresh::Daily,
                 now,
             ))
             .exec_without_returning(&txn)
@@ -240,7 +241,7 @@ async fn store(
         shop: Set(shop.clone()),
         source_id: Set(Some(source_id)),
         scope: Set(grant.scope.clone()),
-        status: Set("active".into()),
+        status: Set(ShopStatus::Active),
         access_token_enc: Set(Some(sbox.seal(&grant.access_token))),
         access_token_expires_at: Set(grant.access_expiry(now)),
         refresh_token_enc: Set(grant.refresh_token.as_deref().map(|t| sbox.seal(t))),

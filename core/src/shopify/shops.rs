@@ -6,6 +6,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::Context;
+use otoq_entities::enums::{Refresh, ShopStatus, SourceStatus};
 use otoq_entities::{shopify_shops, shopify_states, sources};
 
 /// The shop with this domain, installed or not.
@@ -37,7 +38,10 @@ pub async fn uninstall(ctx: &Context, shop: &shopify_shops::Model) -> anyhow::Re
     let now = Utc::now();
     let txn = crate::db::begin_write(&ctx.db).await?;
     shopify_shops::Entity::update_many()
-        .col_expr(shopify_shops::Column::Status, Expr::value("uninstalled"))
+        .col_expr(
+            shopify_shops::Column::Status,
+            Expr::value(ShopStatus::Uninstalled),
+        )
         .col_expr(
             shopify_shops::Column::AccessTokenEnc,
             Expr::value(Option::<String>::None),
@@ -53,7 +57,7 @@ pub async fn uninstall(ctx: &Context, shop: &shopify_shops::Model) -> anyhow::Re
         .await?;
     if let Some(source_id) = shop.source_id {
         sources::Entity::update_many()
-            .col_expr(sources::Column::Refresh, Expr::value("off"))
+            .col_expr(sources::Column::Refresh, Expr::value(Refresh::Off))
             .col_expr(
                 sources::Column::NextSyncAt,
                 Expr::value(Option::<chrono::DateTime<Utc>>::None),
@@ -72,9 +76,9 @@ pub async fn uninstall(ctx: &Context, shop: &shopify_shops::Model) -> anyhow::Re
             .await?;
         // A sync that was waiting or running will not finish: say so rather than hang.
         sources::Entity::update_many()
-            .col_expr(sources::Column::Status, Expr::value("failed"))
+            .col_expr(sources::Column::Status, Expr::value(SourceStatus::Failed))
             .filter(sources::Column::Id.eq(source_id))
-            .filter(sources::Column::Status.is_in(["queued", "processing"]))
+            .filter(sources::Column::Status.is_in([SourceStatus::Queued, SourceStatus::Processing]))
             .exec(&txn)
             .await?;
     }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{ShopifyConfig, ShopifyError};
 use crate::Context;
+use otoq_entities::enums::ShopStatus;
 use otoq_entities::shopify_shops;
 
 /// A token is refreshed when it has less than this left.
@@ -95,7 +96,7 @@ pub async fn access_token(
 ) -> Result<String, ShopifyError> {
     let cfg = super::config(ctx)?;
     let sbox = ctx.secret_box().await?;
-    let (Some(access), true) = (&shop.access_token_enc, shop.status == "active") else {
+    let (Some(access), true) = (&shop.access_token_enc, shop.status == ShopStatus::Active) else {
         return Err(ShopifyError::Invalid(format!(
             "the Shopify app is not installed on {} any more: install it again",
             shop.shop
@@ -162,7 +163,7 @@ pub async fn access_token(
         )
         .filter(shopify_shops::Column::Id.eq(shop.id))
         .filter(shopify_shops::Column::RefreshTokenEnc.eq(refresh_enc.clone()))
-        .filter(shopify_shops::Column::Status.eq("active"))
+        .filter(shopify_shops::Column::Status.eq(ShopStatus::Active))
         .exec(&ctx.db)
         .await?;
     if res.rows_affected == 1 {
@@ -173,8 +174,8 @@ pub async fn access_token(
         .one(&ctx.db)
         .await?
         .ok_or_else(|| ShopifyError::NotFound(format!("{} is not installed", shop.shop)))?;
-    match (&current.access_token_enc, current.status.as_str()) {
-        (Some(t), "active") => Ok(sbox.open(t)?),
+    match (&current.access_token_enc, current.status) {
+        (Some(t), ShopStatus::Active) => Ok(sbox.open(t)?),
         _ => Err(ShopifyError::Invalid(format!(
             "the Shopify app is not installed on {} any more: install it again",
             shop.shop

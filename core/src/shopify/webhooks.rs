@@ -10,6 +10,7 @@ use super::{ShopifyError, shops};
 use crate::Context;
 use crate::db::statement;
 use crate::jobs::Job;
+use otoq_entities::enums::ShopStatus;
 
 /// The headers of a webhook request that matter.
 #[derive(Clone, Debug, Default)]
@@ -96,7 +97,7 @@ async fn handle(
             else {
                 return Err(ShopifyError::Invalid("the product has no id".into()));
             };
-            if shop.status != "active" || shop.source_id.is_none() {
+            if shop.status != ShopStatus::Active || shop.source_id.is_none() {
                 return Ok(Outcome::Ignored);
             }
             let job = Job::ShopifyProduct {

@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::jobs::Job;
 use crate::net_guard::Guard;
 use crate::queue::Queue;
+use otoq_entities::enums::DeliveryStatus;
 use otoq_entities::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 
 /// Response bytes kept in the log.
@@ -124,7 +125,7 @@ async fn claim(ctx: &Context, id: Uuid) -> Result<Claim> {
     let held = webhook_deliveries::Entity::find_by_id(id)
         .one(&ctx.db)
         .await?
-        .is_some_and(|d| d.status == "delivering");
+        .is_some_and(|d| d.status == DeliveryStatus::Delivering);
     Ok(if held { Claim::Held } else { Claim::NotDue })
 }
 
@@ -162,7 +163,7 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
         finish(
             &ctx.db,
             &d,
-            "failed",
+            DeliveryStatus::Failed,
             None,
             Some("no webhook endpoint is configured".into()),
             None,
@@ -180,7 +181,16 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
             .disabled_reason
             .clone()
             .unwrap_or_else(|| "the endpoint is disabled".into());
-        finish(&ctx.db, &d, "failed", None, Some(why.clone()), None, now).await?;
+        finish(
+            &ctx.db,
+            &d,
+            DeliveryStatus::Failed,
+            None,
+            Some(why.clone()),
+            None,
+            now,
+        )
+        .await?;
         return Ok(Some(AttemptResult {
             status_code: None,
             error: Some(why),
@@ -216,12 +226,12 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
     let (state, next, endpoint_change) = if delivered {
         let recovered = endpoint.failing_since.is_some();
         (
-            "succeeded",
+            DeliveryStatus::Succeeded,
             None,
             recovered.then_some(EndpointChange::Recovered),
         )
     } else if status == Some(410) {
-        ("failed", None, Some(EndpointChange::Gone))
+        (DeliveryStatus::Failed, None, Some(EndpointChange::Gone))
     } else {
         let first = d.first_attempt_at.unwrap_or(now);
         let give_up = chrono::Duration::days(ctx.config.webhook_retry_days as i64);
@@ -236,7 +246,11 @@ pub async fn attempt(ctx: &Context, id: Uuid) -> Result<Option<AttemptResult>> {
             None => Some(EndpointChange::Failing(now)),
         };
         (
-            if next.is_some() { "pending" } else { "failed" },
+            if next.is_some() {
+                DeliveryStatus::Pending
+            } else {
+                DeliveryStatus::Failed
+            },
             next,
             change,
         )
@@ -386,14 +400,14 @@ async fn set_endpoint<C: ConnectionTrait>(
 async fn finish<C: ConnectionTrait>(
     conn: &C,
     d: &webhook_deliveries::Model,
-    status: &str,
+    status: DeliveryStatus,
     code: Option<u16>,
     error: Option<String>,
     next: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut m: webhook_deliveries::ActiveModel = d.clone().into();
-    m.status = Set(status.into());
+    m.status = Set(status);
     m.attempts = Set(d.attempts + 1);
     m.first_attempt_at = Set(Some(d.first_attempt_at.unwrap_or(now)));
     m.last_attempt_at = Set(Some(now));
@@ -426,12 +440,12 @@ pub async fn sweep(ctx: &Context) -> Result<usize> {
             sea_orm::Condition::any()
                 .add(
                     sea_orm::Condition::all()
-                        .add(webhook_deliveries::Column::Status.eq("pending"))
+                        .add(webhook_deliveries::Column::Status.eq(DeliveryStatus::Pending))
                         .add(webhook_deliveries::Column::NextAttemptAt.lte(stale)),
                 )
                 .add(
                     sea_orm::Condition::all()
-                        .add(webhook_deliveries::Column::Status.eq("delivering"))
+                        .add(webhook_deliveries::Column::Status.eq(DeliveryStatus::Delivering))
                         .add(webhook_deliveries::Column::LeaseUntil.lt(now)),
                 ),
         )

@@ -9,25 +9,24 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::outbox::{self, EVENTS, TEST_EVENT};
+use super::outbox::{self, TEST_EVENT};
 use super::signing::new_secret;
 use crate::Context;
 use crate::error::{Error, Result};
 use crate::jobs::Job;
 use crate::net_guard::Guard;
+use otoq_entities::enums::{DeliveryStatus, EventName};
 use otoq_entities::{webhook_attempts, webhook_deliveries, webhook_endpoints};
 
 /// How long the previous secret keeps signing after a rotation.
 pub const ROTATION_WINDOW: chrono::Duration = chrono::Duration::hours(24);
-/// Delivery statuses.
-pub const DELIVERY_STATUSES: [&str; 4] = ["pending", "delivering", "succeeded", "failed"];
 
 /// What `PUT /webhook` sets.
 #[derive(Clone, Debug, Default)]
 pub struct EndpointInput {
     pub url: String,
     pub enabled: Option<bool>,
-    pub events: Option<Vec<String>>,
+    pub events: Option<Vec<EventName>>,
 }
 
 /// Checks a receiver URL: http(s), no credentials, not an internal address (unless allowed).
@@ -60,15 +59,7 @@ pub async fn put(
     let url = validate_url(ctx, &input.url).await?;
     let events = match input.events {
         Some(list) => {
-            for e in &list {
-                if !EVENTS.contains(&e.as_str()) {
-                    return Err(Error::validation(
-                        "events",
-                        format!("unknown event `{e}`; known events: {}", EVENTS.join(", ")),
-                    ));
-                }
-            }
-            let mut list = list;
+            let mut list: Vec<&str> = list.iter().map(|e| e.as_str()).collect();
             list.sort();
             list.dedup();
             Some(list)
@@ -105,7 +96,7 @@ pub async fn put(
                 url: Set(url),
                 enabled: Set(enabled),
                 events: Set(json!(
-                    events.unwrap_or_else(|| vec![outbox::LEAD_CAPTURED.to_string()])
+                    events.unwrap_or_else(|| vec![outbox::LEAD_CAPTURED.as_str()])
                 )),
                 secret_enc: Set(sealed),
                 previous_secret_enc: Set(None),
@@ -180,8 +171,8 @@ pub async fn attempts(ctx: &Context, delivery_id: Uuid) -> Result<Vec<webhook_at
 pub async fn deliveries(
     ctx: &Context,
     account_id: Uuid,
-    status: Option<&str>,
-    event: Option<&str>,
+    status: Option<DeliveryStatus>,
+    event: Option<EventName>,
     limit: u64,
     offset: u64,
 ) -> Result<(Vec<webhook_deliveries::Model>, u64)> {
@@ -207,7 +198,7 @@ pub async fn deliveries(
 /// Replays a delivery now (any status but one in flight), with the same event id and body.
 pub async fn retry(ctx: &Context, account_id: Uuid, id: Uuid) -> Result<webhook_deliveries::Model> {
     let d = delivery(ctx, account_id, id).await?;
-    if d.status == "delivering" {
+    if d.status == DeliveryStatus::Delivering {
         return Err(Error::Conflict(
             "the delivery is being attempted right now".into(),
         ));
@@ -215,7 +206,7 @@ pub async fn retry(ctx: &Context, account_id: Uuid, id: Uuid) -> Result<webhook_
     let now = crate::clock::now();
     let txn = ctx.db.begin().await?;
     let mut m: webhook_deliveries::ActiveModel = d.into();
-    m.status = Set("pending".into());
+    m.status = Set(DeliveryStatus::Pending);
     m.next_attempt_at = Set(Some(now));
     // A manual replay starts a fresh retry window.
     m.first_attempt_at = Set(None);

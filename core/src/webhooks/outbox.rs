@@ -9,14 +9,13 @@ use super::signing::new_event_id;
 use crate::error::Result;
 use crate::jobs::Job;
 use crate::queue::Queue;
+use otoq_entities::enums::{DeliveryStatus, EventName, LeadSource};
 use otoq_entities::{leads, webhook_deliveries, webhook_endpoints, webhook_events};
 
-/// Every event an endpoint can subscribe to.
-pub const EVENTS: [&str; 2] = [LEAD_CAPTURED, TEST_EVENT];
 /// A lead was captured.
-pub const LEAD_CAPTURED: &str = "lead.captured";
+pub const LEAD_CAPTURED: EventName = EventName::LeadCaptured;
 /// Sent by `POST /webhook/test`.
-pub const TEST_EVENT: &str = "webhook.test";
+pub const TEST_EVENT: EventName = EventName::WebhookTest;
 
 /// An RFC 3339 UTC time with milliseconds, as the reference writes them.
 pub fn timestamp(t: DateTime<Utc>) -> String {
@@ -41,7 +40,7 @@ pub struct LeadPayload<'a> {
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub company: Option<&'a str>,
-    pub source: &'a str,
+    pub source: LeadSource,
     pub score: i32,
     pub created_at: String,
 }
@@ -56,7 +55,7 @@ impl<'a> From<&'a leads::Model> for LeadPayload<'a> {
             email: l.email.as_deref(),
             phone: l.phone.as_deref(),
             company: l.company.as_deref(),
-            source: &l.source,
+            source: l.source,
             score: l.score,
             created_at: timestamp(l.created_at),
         }
@@ -64,9 +63,9 @@ impl<'a> From<&'a leads::Model> for LeadPayload<'a> {
 }
 
 /// The serialised body of `event` carrying `data`.
-pub fn body<T: Serialize>(event: &str, at: DateTime<Utc>, data: T) -> String {
+pub fn body<T: Serialize>(event: EventName, at: DateTime<Utc>, data: T) -> String {
     serde_json::to_string(&Envelope {
-        event,
+        event: event.as_str(),
         timestamp: timestamp(at),
         data,
     })
@@ -74,12 +73,12 @@ pub fn body<T: Serialize>(event: &str, at: DateTime<Utc>, data: T) -> String {
 }
 
 /// Whether `endpoint` wants `event`.
-pub fn subscribed(endpoint: &webhook_endpoints::Model, event: &str) -> bool {
+pub fn subscribed(endpoint: &webhook_endpoints::Model, event: EventName) -> bool {
     endpoint.enabled
         && endpoint
             .events
             .as_array()
-            .is_some_and(|a| a.iter().any(|e| e.as_str() == Some(event)))
+            .is_some_and(|a| a.iter().any(|e| e.as_str() == Some(event.as_str())))
 }
 
 /// Records `event` for the account and, when its endpoint wants it, a delivery and its job —
@@ -87,7 +86,7 @@ pub fn subscribed(endpoint: &webhook_endpoints::Model, event: &str) -> bool {
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     account_id: Uuid,
-    event: &str,
+    event: EventName,
     payload: String,
     force: bool,
 ) -> Result<Option<(String, Uuid)>> {
@@ -105,7 +104,7 @@ pub async fn record<C: ConnectionTrait>(
     webhook_events::Entity::insert(webhook_events::ActiveModel {
         id: Set(id.clone()),
         account_id: Set(account_id),
-        event: Set(event.to_string()),
+        event: Set(event),
         payload: Set(payload),
         created_at: Set(now),
     })
@@ -116,8 +115,8 @@ pub async fn record<C: ConnectionTrait>(
         id: Set(delivery_id),
         account_id: Set(account_id),
         event_id: Set(id.clone()),
-        event: Set(event.to_string()),
-        status: Set("pending".into()),
+        event: Set(event),
+        status: Set(DeliveryStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(Some(now)),
         lease_until: Set(None),

@@ -121,7 +121,7 @@ async fn shopify_uninstall_stops_syncing_and_redact_deletes(b: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let row = env.shop_row().await.unwrap();
-    assert_eq!(row.status, "uninstalled");
+    assert_eq!(row.status, otoq_entities::enums::ShopStatus::Uninstalled);
     assert!(row.access_token_enc.is_none() && row.refresh_token_enc.is_none());
     let s = env
         .app

@@ -1,8 +1,9 @@
 //! Judges a conversation's sentiment with the LLM; the lexicon's judgement stays on failure.
 
 use otoq_core::answer::llm::ChatMessage;
-use otoq_core::answer::sentiment::Sentiment;
+use otoq_core::answer::sentiment::{ParseLabel, Sentiment};
 use otoq_core::{Context, conversations};
+use otoq_entities::enums::Role;
 use sea_orm::{ActiveModelTrait, Set};
 use uuid::Uuid;
 
@@ -20,7 +21,7 @@ pub async fn run(ctx: &Context, account_id: Uuid, conversation_id: Uuid) -> anyh
     let visitor: Vec<String> = conversations::recent_messages(&ctx.db, conv.id, 30)
         .await?
         .into_iter()
-        .filter(|m| m.role == "user")
+        .filter(|m| m.role == Role::User)
         .map(|m| format!("- {}", m.content.trim()))
         .collect();
     if visitor.is_empty() {
@@ -40,7 +41,7 @@ pub async fn run(ctx: &Context, account_id: Uuid, conversation_id: Uuid) -> anyh
         return Ok(());
     };
     let mut m: otoq_entities::conversations::ActiveModel = conv.into();
-    m.sentiment = Set(sentiment.as_str().into());
+    m.sentiment = Set(sentiment);
     m.update(&ctx.db).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 use otoq_core::Context;
 use otoq_core::knowledge::live;
 use otoq_core::shopify::ShopifyError;
+use otoq_entities::enums::ShopStatus;
 use otoq_entities::{shopify_shops, sources};
 use sea_orm::{EntityTrait, Set};
 use serde_json::json;
@@ -23,7 +24,7 @@ pub async fn run(
     else {
         return Ok(());
     };
-    let Some(source_id) = shop.source_id.filter(|_| shop.status == "active") else {
+    let Some(source_id) = shop.source_id.filter(|_| shop.status == ShopStatus::Active) else {
         return Ok(());
     };
     let Some(source) = sources::Entity::find_by_id(source_id)

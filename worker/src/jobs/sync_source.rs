@@ -15,7 +15,8 @@ use otoq_core::embed::Embedder;
 use otoq_core::knowledge::chunking::{self, ChunkConfig};
 use otoq_core::knowledge::store::{self, DocInput, DocState, StagedChunk};
 use otoq_core::knowledge::{ExtractedDoc, Section};
-use otoq_core::sources::{CrawlSettings, QaPair, Refresh};
+use otoq_core::sources::{CrawlSettings, QaPair};
+use otoq_entities::enums::{SourceKind, SourceStatus};
 use otoq_entities::{source_files, sources};
 use sea_orm::{EntityTrait, Set};
 use uuid::Uuid;
@@ -55,19 +56,19 @@ pub async fn run(ctx: &Context, source_id: Uuid, run_id: Uuid) -> anyhow::Result
         return Ok(());
     }
     let mut progress = Progress::default();
-    set_status(ctx, &source, "processing", None, &progress).await?;
+    set_status(ctx, &source, SourceStatus::Processing, None, &progress).await?;
     let run = Run {
         ctx,
         source: &source,
         id: run_id,
         embedder: ctx.embedder().await,
     };
-    let outcome = match source.kind.as_str() {
-        "url" => run.website(&mut progress).await,
-        "file" => run.file(&mut progress).await,
-        "qa" => run.qa(&mut progress).await,
-        "shopify" => run.shopify(&mut progress).await,
-        _ => run.text(&mut progress).await,
+    let outcome = match source.kind {
+        SourceKind::Url => run.website(&mut progress).await,
+        SourceKind::File => run.file(&mut progress).await,
+        SourceKind::Qa => run.qa(&mut progress).await,
+        SourceKind::Shopify => run.shopify(&mut progress).await,
+        SourceKind::Text => run.text(&mut progress).await,
     }?;
     // Still the current run? (A re-sync may have been requested meanwhile.)
     let current = sources::Entity::find_by_id(source_id).one(&ctx.db).await?;
@@ -80,18 +81,17 @@ pub async fn run(ctx: &Context, source_id: Uuid, run_id: Uuid) -> anyhow::Result
     match outcome {
         Err(SourceFailed(reason)) => {
             tracing::info!(%source_id, %reason, "source sync failed");
-            set_status(ctx, &source, "failed", Some(reason), &progress).await?;
+            set_status(ctx, &source, SourceStatus::Failed, Some(reason), &progress).await?;
         }
         Ok(()) => {
             let active = store::finish(&ctx.db, source_id, run_id).await?;
             progress.chunks = active as i32;
             let now = Utc::now();
-            let refresh = Refresh::parse(&source.refresh).unwrap_or(Refresh::Off);
             let change = sources::ActiveModel {
-                status: Set("ready".into()),
+                status: Set(SourceStatus::Ready),
                 error: Set(None),
                 last_synced_at: Set(Some(now)),
-                next_sync_at: Set(refresh.next_after(now)),
+                next_sync_at: Set(source.refresh.next_after(now)),
                 ..counters(&progress)
             };
             otoq_core::sources::record(&ctx.db, source_id, change).await?;
@@ -141,12 +141,12 @@ fn counters(p: &Progress) -> sources::ActiveModel {
 async fn set_status(
     ctx: &Context,
     source: &sources::Model,
-    status: &str,
+    status: SourceStatus,
     error: Option<String>,
     p: &Progress,
 ) -> anyhow::Result<()> {
     let change = sources::ActiveModel {
-        status: Set(status.into()),
+        status: Set(status),
         error: Set(error),
         ..counters(p)
     };
