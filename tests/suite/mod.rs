@@ -6,6 +6,7 @@ mod conversations;
 mod deploy;
 mod docs;
 mod errors;
+mod hostile_documents;
 mod knowledge;
 mod leads;
 mod queue;

@@ -117,6 +117,8 @@ impl TestEnv {
             // Embeddings are switched on by the tests that need them (see `with_embedder`).
             ("OTOQ_EMBEDDER", "none".into()),
             ("OTOQ_EMBEDDER_MODEL_DIR", test_model_dir()),
+            // In-process apps run inside the test binary: documents are read by the real one.
+            ("OTOQ_EXTRACT_EXE", env!("CARGO_BIN_EXE_otoq").into()),
         ] {
             vars.insert(k.into(), v);
         }

@@ -42,3 +42,14 @@ pub async fn handle(ctx: &Context, job: Job) -> anyhow::Result<()> {
         } => shopify_product::run(ctx, shop_id, &product_id, deleted).await,
     }
 }
+
+/// Tells the owner, where the job has someone to tell, that `job` was given up for `reason`.
+pub async fn gave_up(ctx: &Context, job: &Job, reason: &str) {
+    if let Job::SyncSource {
+        source_id, run_id, ..
+    } = job
+        && let Err(e) = sync_source::give_up(ctx, *source_id, *run_id, reason).await
+    {
+        tracing::warn!(%source_id, error = %e, "cannot mark the source failed");
+    }
+}
