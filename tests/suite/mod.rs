@@ -2,6 +2,7 @@ mod agents;
 mod auth;
 mod chat;
 mod cli;
+mod connections;
 mod conversations;
 mod deploy;
 mod docs;
