@@ -30,6 +30,13 @@ pub enum Job {
         account_id: Uuid,
         conversation_id: Uuid,
     },
+    /// Email the account owner that one of an agent's widget limits started refusing visitors
+    /// (`limit` names it; sent once per period of the limit).
+    LimitEmail {
+        account_id: Uuid,
+        agent_id: Uuid,
+        limit: String,
+    },
     /// Re-index one product of a Shopify shop (fetched again), or remove it when `deleted`.
     ShopifyProduct {
         shop_id: Uuid,
@@ -49,6 +56,7 @@ impl Job {
             Job::ClassifySentiment { .. } => "classify_sentiment",
             Job::DeliverWebhook { .. } => "deliver_webhook",
             Job::ShopifyProduct { .. } => "shopify_product",
+            Job::LimitEmail { .. } => "limit_email",
         }
     }
 
@@ -64,6 +72,7 @@ impl Job {
             // the delivery's own retries are scheduled by the delivery, not by the queue.
             Job::DeliverWebhook { .. } => 20,
             Job::ShopifyProduct { .. } => 8,
+            Job::LimitEmail { .. } => 10,
         }
     }
 }

@@ -19,5 +19,6 @@ mod tenancy;
 mod webhooks;
 mod widget;
 mod widget_browser;
+mod widget_burn;
 mod widget_embed;
 mod widget_limits;

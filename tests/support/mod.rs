@@ -113,6 +113,10 @@ impl TestEnv {
             ("OTOQ_RATE_LIMIT_PRO", "1000000".into()),
             ("OTOQ_RATE_LIMIT_ENTERPRISE", "1000000".into()),
             ("OTOQ_RATE_LIMIT_ANONYMOUS", "1000000".into()),
+            ("OTOQ_WIDGET_VISITORS_PER_IP_HOUR", "1000000".into()),
+            ("OTOQ_WIDGET_CONVERSATIONS_PER_IP_HOUR", "1000000".into()),
+            ("OTOQ_WIDGET_HOURLY_SHARE_PERCENT", "100".into()),
+            ("OTOQ_WIDGET_DAILY_SHARE_PERCENT", "100".into()),
             ("OTOQ_ALLOW_PRIVATE_NETWORKS", "true".into()),
             // Embeddings are switched on by the tests that need them (see `with_embedder`).
             ("OTOQ_EMBEDDER", "none".into()),

@@ -55,14 +55,21 @@ pub struct WidgetLimits {
 }
 
 impl WidgetLimits {
-    /// New conversations an agent may open per hour on a plan with `monthly` conversations.
+    /// New conversations an agent may open per hour on a plan with `monthly` conversations
+    /// (no cap of its own at a 100 % share).
     pub fn per_agent_hour(&self, monthly: Option<u64>) -> Option<u64> {
-        monthly.map(|m| (m * self.hourly_share_percent).div_ceil(100).max(2))
+        let share = self.hourly_share_percent;
+        monthly
+            .filter(|_| share < 100)
+            .map(|m| (m * share).div_ceil(100).max(2))
     }
 
     /// New conversations an agent may open per day on a plan with `monthly` conversations.
     pub fn per_agent_day(&self, monthly: Option<u64>) -> Option<u64> {
-        monthly.map(|m| (m * self.daily_share_percent).div_ceil(100).max(5))
+        let share = self.daily_share_percent;
+        monthly
+            .filter(|_| share < 100)
+            .map(|m| (m * share).div_ceil(100).max(5))
     }
 }
 

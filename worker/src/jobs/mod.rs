@@ -2,6 +2,7 @@
 
 mod classify_sentiment;
 mod handoff_email;
+mod limit_email;
 mod purge_agent;
 mod shopify_product;
 mod sync_source;
@@ -40,6 +41,11 @@ pub async fn handle(ctx: &Context, job: Job) -> anyhow::Result<()> {
             product_id,
             deleted,
         } => shopify_product::run(ctx, shop_id, &product_id, deleted).await,
+        Job::LimitEmail {
+            account_id,
+            agent_id,
+            limit,
+        } => limit_email::run(ctx, account_id, agent_id, &limit).await,
     }
 }
 
