@@ -39,6 +39,15 @@ enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Internal: reads one document from stdin and prints its text as JSON (run by the workers,
+    /// under limits, for every uploaded file).
+    #[command(name = "extract-document", hide = true)]
+    ExtractDocument {
+        #[arg(long)]
+        filename: String,
+        #[arg(long)]
+        content_type: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -64,10 +73,22 @@ fn parse_plan(s: &str) -> Result<Plan, String> {
     s.parse::<Plan>().map_err(|e| e.to_string())
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli = Cli::parse();
-    if let Err(e) = run(cli).await {
+    if let Command::ExtractDocument {
+        filename,
+        content_type,
+    } = &cli.command
+    {
+        // The document reader child: no runtime, no configuration, nothing but the parse.
+        let code = otoq_worker::extract::isolated::child_main(filename, content_type.as_deref());
+        std::process::exit(code);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = runtime.block_on(run(cli)) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
@@ -99,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             startup::migrate(&ctx).await?;
             tracing::info!("migrations applied");
         }
+        Command::ExtractDocument { .. } => unreachable!("handled before the runtime starts"),
         Command::Serve | Command::Api | Command::Worker => {
             telemetry::init();
             let role = match cli.command {

@@ -86,17 +86,12 @@ pub async fn start(mut config: Config, role: Role) -> anyhow::Result<Running> {
         addr = Some(a);
         let app = otoq_api::app(ctx.clone());
         let mut rx = rx.clone();
+        let limits = ctx.config.server.clone();
         tasks.push(tokio::spawn(async move {
-            let server = poem::Server::new_with_acceptor(acceptor);
             let stop = async move {
                 let _ = rx.wait_for(|v| *v).await;
             };
-            if let Err(e) = server
-                .run_with_graceful_shutdown(app, stop, Some(std::time::Duration::from_secs(10)))
-                .await
-            {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
+            crate::server::serve(acceptor, app, limits, stop).await;
         }));
         tracing::info!(%a, public_url = %ctx.config.public_url, "API listening");
     }

@@ -8,6 +8,10 @@ use anyhow::{Context, bail};
 
 use crate::plans::Plan;
 
+mod limits;
+
+pub use limits::{ExtractLimits, ServerLimits, WidgetLimits};
+
 /// Everything a process of otoq needs to know about its environment.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -54,6 +58,12 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// The Shopify app, when its credentials are configured (`OTOQ_SHOPIFY_*`).
     pub shopify: Option<crate::shopify::ShopifyConfig>,
+    /// Limits of the child process that reads uploaded documents (`OTOQ_EXTRACT_*`).
+    pub extract: ExtractLimits,
+    /// Limits of the HTTP server's connections.
+    pub server: ServerLimits,
+    /// Limits on what widget visitors may open (`OTOQ_WIDGET_*`).
+    pub widget: WidgetLimits,
 }
 
 /// An OpenAI-compatible chat-completions server.
@@ -279,6 +289,9 @@ impl Config {
                         .unwrap_or_else(|| "otoq <noreply@localhost>".into()),
                 }),
             shopify: crate::shopify::ShopifyConfig::from_lookup(|n| vars.get(n)),
+            extract: limits::extract(&vars)?,
+            server: limits::server(&vars)?,
+            widget: limits::widget(&vars)?,
         })
     }
 

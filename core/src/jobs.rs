@@ -31,6 +31,13 @@ pub enum Job {
         account_id: Uuid,
         conversation_id: Uuid,
     },
+    /// Email the account owner that one of an agent's widget limits started refusing visitors
+    /// (`limit` names it; sent once per period of the limit).
+    LimitEmail {
+        account_id: Uuid,
+        agent_id: Uuid,
+        limit: String,
+    },
     /// Re-index one product of a Shopify shop (fetched again), or remove it when `deleted`.
     ShopifyProduct {
         shop_id: Uuid,
@@ -50,6 +57,7 @@ impl Job {
             Job::ClassifySentiment { .. } => JobKind::ClassifySentiment,
             Job::DeliverWebhook { .. } => JobKind::DeliverWebhook,
             Job::ShopifyProduct { .. } => JobKind::ShopifyProduct,
+            Job::LimitEmail { .. } => JobKind::LimitEmail,
         }
     }
 
@@ -65,6 +73,7 @@ impl Job {
             // the delivery's own retries are scheduled by the delivery, not by the queue.
             Job::DeliverWebhook { .. } => 20,
             Job::ShopifyProduct { .. } => 8,
+            Job::LimitEmail { .. } => 10,
         }
     }
 }

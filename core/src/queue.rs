@@ -26,6 +26,9 @@ pub struct ClaimedJob {
     pub lease_token: Uuid,
     pub attempts: i32,
     pub max_attempts: i32,
+    /// Earlier runs that ended without recording an outcome: the worker was killed (out of
+    /// memory, a crash, `kill -9`) or its lease ran out.
+    pub lost_runs: i32,
     /// The decoded payload, or the decoding error for a job no handler understands.
     pub job: Result<Job, String>,
 }
@@ -46,6 +49,10 @@ pub struct Queue {
     bus: Bus,
 }
 
+/// A job whose runs were lost this many times is parked as dead instead of run again: it is
+/// what keeps killing its worker.
+pub const MAX_LOST_RUNS: i32 = 2;
+
 /// Milliseconds since the unix epoch, by the scheduler's [clock](crate::clock).
 pub fn now_ms() -> i64 {
     crate::clock::now_ms()
@@ -63,6 +70,7 @@ fn row(job: &Job, available_at: i64) -> jobs::ActiveModel {
         lease_token: Set(None),
         last_error: Set(None),
         created_at: Set(now_ms()),
+        lost_runs: Set(0),
     }
 }
 
@@ -124,16 +132,18 @@ impl Queue {
         let backend = self.db.get_database_backend();
         let sql = match backend {
             DatabaseBackend::Postgres => {
-                "UPDATE jobs SET available_at = $1, attempts = attempts + 1, lease_token = $2 \
+                "UPDATE jobs SET available_at = $1, attempts = attempts + 1, lease_token = $2, \
+                 lost_runs = lost_runs + CASE WHEN lease_token IS NULL THEN 0 ELSE 1 END \
                  WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND available_at <= $3 \
                  ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, payload, attempts, max_attempts"
+                 RETURNING id, payload, attempts, max_attempts, lost_runs"
             }
             _ => {
-                "UPDATE jobs SET available_at = ?, attempts = attempts + 1, lease_token = ? \
+                "UPDATE jobs SET available_at = ?, attempts = attempts + 1, lease_token = ?, \
+                 lost_runs = lost_runs + CASE WHEN lease_token IS NULL THEN 0 ELSE 1 END \
                  WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND available_at <= ? \
                  ORDER BY available_at LIMIT ?) \
-                 RETURNING id, payload, attempts, max_attempts"
+                 RETURNING id, payload, attempts, max_attempts, lost_runs"
             }
         };
         let stmt = Statement::from_sql_and_values(
@@ -193,6 +203,18 @@ impl Queue {
         Ok(())
     }
 
+    /// Parks a job as dead with `error`, whatever attempts it has left.
+    pub async fn bury(&self, job: &ClaimedJob, error: &str) -> anyhow::Result<()> {
+        let error: String = error.chars().take(2000).collect();
+        tracing::error!(job = %job.id, %error, "job parked as dead");
+        self.exec(
+            "UPDATE jobs SET status = 'dead', last_error = {}, lease_token = NULL WHERE id = {} AND lease_token = {}",
+            [error.into(), job.id.into(), job.lease_token.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Counts queued and dead jobs.
     pub async fn stats(&self) -> anyhow::Result<QueueStats> {
         let backend = self.db.get_database_backend();
@@ -237,6 +259,7 @@ fn decode(r: &QueryResult, lease_token: Uuid) -> anyhow::Result<ClaimedJob> {
         lease_token,
         attempts: r.try_get("", "attempts")?,
         max_attempts: r.try_get("", "max_attempts")?,
+        lost_runs: r.try_get("", "lost_runs")?,
         job: serde_json::from_str(&payload).map_err(|e| format!("undecodable job payload: {e}")),
     })
 }

@@ -403,6 +403,7 @@ pub enum JobKind {
     DeliverWebhook,
     ClassifySentiment,
     ShopifyProduct,
+    LimitEmail,
 }
 names!(JobKind, "kind" {
     PurgeAgent => "purge_agent",
@@ -412,6 +413,7 @@ names!(JobKind, "kind" {
     DeliverWebhook => "deliver_webhook",
     ClassifySentiment => "classify_sentiment",
     ShopifyProduct => "shopify_product",
+    LimitEmail => "limit_email",
 });
 
 /// An event a webhook endpoint can receive.

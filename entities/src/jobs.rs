@@ -21,6 +21,8 @@ pub struct Model {
     pub lease_token: Option<Uuid>,
     pub last_error: Option<String>,
     pub created_at: i64,
+    /// Runs that ended without recording an outcome (the worker was killed or timed out).
+    pub lost_runs: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

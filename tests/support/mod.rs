@@ -113,10 +113,16 @@ impl TestEnv {
             ("OTOQ_RATE_LIMIT_PRO", "1000000".into()),
             ("OTOQ_RATE_LIMIT_ENTERPRISE", "1000000".into()),
             ("OTOQ_RATE_LIMIT_ANONYMOUS", "1000000".into()),
+            ("OTOQ_WIDGET_VISITORS_PER_IP_HOUR", "1000000".into()),
+            ("OTOQ_WIDGET_CONVERSATIONS_PER_IP_HOUR", "1000000".into()),
+            ("OTOQ_WIDGET_HOURLY_SHARE_PERCENT", "100".into()),
+            ("OTOQ_WIDGET_DAILY_SHARE_PERCENT", "100".into()),
             ("OTOQ_ALLOW_PRIVATE_NETWORKS", "true".into()),
             // Embeddings are switched on by the tests that need them (see `with_embedder`).
             ("OTOQ_EMBEDDER", "none".into()),
             ("OTOQ_EMBEDDER_MODEL_DIR", test_model_dir()),
+            // In-process apps run inside the test binary: documents are read by the real one.
+            ("OTOQ_EXTRACT_EXE", env!("CARGO_BIN_EXE_otoq").into()),
         ] {
             vars.insert(k.into(), v);
         }

@@ -122,6 +122,18 @@ async fn execute(ctx: &Context, job: ClaimedJob) {
         }
     };
     let kind = decoded.kind().as_str();
+    if job.lost_runs >= otoq_core::queue::MAX_LOST_RUNS {
+        // Twice its worker died or timed out under it: running it again would do it again.
+        let reason = format!(
+            "the job stopped its worker {} times (killed, out of memory or timed out) and is not run again",
+            job.lost_runs
+        );
+        crate::jobs::gave_up(ctx, &decoded, &reason).await;
+        if let Err(e) = ctx.queue.bury(&job, &reason).await {
+            tracing::warn!(job = %job.id, error = %e, "cannot park the job");
+        }
+        return;
+    }
     let span = tracing::info_span!("job", id = %job.id, kind, attempt = job.attempts);
 
     // Renew the lease while the job runs, so a long job is not taken by another worker.

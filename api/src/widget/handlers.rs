@@ -4,7 +4,6 @@
 // Early returns carry the finished error response; they are rare and short-lived.
 #![allow(clippy::result_large_err)]
 
-use std::time::Duration;
 
 use otoq_core::Context;
 use otoq_core::chat::{self, ChatInput};
@@ -19,7 +18,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::body::Body;
-use super::{fail, too_many, visitor};
+use super::{fail, limits, too_many, visitor};
 use crate::error::ApiError;
 use crate::routes::chat::{ChatResponse, timing};
 
@@ -29,6 +28,8 @@ pub struct Call<'a> {
     pub req: &'a Request,
     pub agent: &'a agents::Model,
     pub raw: &'a [u8],
+    /// The client's address (see `client_ip`).
+    pub ip: &'a str,
 }
 
 fn invalid(message: String) -> Response {
@@ -66,7 +67,10 @@ pub fn config(c: &Call<'_>) -> Response {
 
 /// `POST visitors`: a new visitor token.
 pub async fn visitors(c: &Call<'_>) -> Response {
-    match visitor::issue(c.ctx, &c.agent.public_id).await {
+    if let Err(refused) = limits::new_visitor(c.ctx, c.ip).await {
+        return refused;
+    }
+    match visitor::issue(c.ctx, &c.agent.public_id, c.ip).await {
         Ok((_, token)) => data(StatusCode::CREATED, json!({ "visitor_token": token })),
         Err(e) => core_error(otoq_core::Error::Internal(e)),
     }
@@ -94,9 +98,19 @@ async fn visitor_of(c: &Call<'_>) -> Result<Uuid, Response> {
     if token.is_empty() {
         return Err(unknown());
     }
-    let id = match visitor::verify(c.ctx, &c.agent.public_id, token).await {
-        Ok(Some(id)) => id,
-        Ok(None) => return Err(unknown()),
+    let id = match visitor::verify(c.ctx, &c.agent.public_id, token, c.ip).await {
+        Ok(visitor::Verified::Visitor(id)) => id,
+        Ok(visitor::Verified::Invalid) => return Err(unknown()),
+        Ok(visitor::Verified::OtherAddress) => {
+            return Err(fail(
+                StatusCode::UNAUTHORIZED,
+                "invalid_visitor",
+                format!(
+                    "this visitor token was issued to another network address: get a new one with POST /widget/v1/{}/visitors",
+                    c.agent.public_id
+                ),
+            ));
+        }
         Err(e) => return Err(core_error(otoq_core::Error::Internal(e))),
     };
     let limits = &c.ctx.config.rate_limits;
@@ -154,29 +168,16 @@ async fn chat_inner(c: &Call<'_>) -> Result<Response, Response> {
     if let Some(id) = conversation_id {
         own_conversation(c, visitor, id).await?;
     }
-    let cap = c.agent.daily_message_cap.max(1) as u64;
-    let day = c
-        .ctx
-        .limiter
-        .hit(
-            &format!("widget-day:{}", c.agent.id),
-            cap,
-            Duration::from_secs(86_400),
-        )
-        .await;
-    if !day.allowed {
-        return Err(too_many(
-            &day,
-            "daily_limit_reached",
-            "This assistant has answered all the messages it can today. Please come back later.",
-        ));
-    }
+    limits::message(c.ctx, c.agent).await?;
     let account = accounts::Entity::find_by_id(c.agent.account_id)
         .one(&c.ctx.db)
         .await
         .map_err(|e| core_error(e.into()))?
         .ok_or_else(|| core_error(otoq_core::Error::NotFound("agent")))?;
     let plan = account.plan;
+    if conversation_id.is_none() {
+        limits::new_conversation(c.ctx, c.agent, plan, c.ip).await?;
+    }
     let input = ChatInput {
         agent_id: c.agent.id,
         message,

@@ -7,6 +7,7 @@
 mod body;
 mod cors;
 mod handlers;
+mod limits;
 pub mod script;
 mod visitor;
 
@@ -80,10 +81,11 @@ impl PublicRoutes {
             );
         }
         let limits = &ctx.config.rate_limits;
+        let client = client_ip(&req, limits.trust_forwarded_for);
         let ip = ctx
             .limiter
             .hit(
-                &format!("widget-ip:{}", client_ip(&req, limits.trust_forwarded_for)),
+                &format!("widget-ip:{client}"),
                 limits.widget_ip,
                 limits.window,
             )
@@ -152,6 +154,7 @@ impl PublicRoutes {
             req: &req,
             agent: &agent,
             raw: &raw,
+            ip: &client,
         };
         let method = req.method().clone();
         let found = match (method, action) {

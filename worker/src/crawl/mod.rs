@@ -301,7 +301,9 @@ async fn read(url: Url, depth: usize, fetched: Fetched) -> PageResult {
         } => (text, header_robots),
     };
     let base = url.clone();
-    let outcome = match tokio::task::spawn_blocking(move || extract_html(&text, &base)).await {
+    let len = text.len();
+    let parsed = crate::extract::parse_html_budgeted(len, move || extract_html(&text, &base));
+    let outcome = match parsed.await {
         Ok(mut page) => {
             page.noindex |= header_robots.0;
             page.nofollow |= header_robots.1;

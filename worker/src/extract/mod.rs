@@ -3,10 +3,15 @@
 pub mod csv;
 pub mod docx;
 pub mod html;
+pub mod isolated;
 pub mod pdf;
 pub mod text;
 
 pub use otoq_core::knowledge::{ExtractedDoc, Section};
+
+/// Largest HTML file read (as the crawler's largest page); the rest of a larger one is dropped.
+/// Parsing costs about 40 times the file's size in memory.
+pub const MAX_HTML_BYTES: usize = 5 << 20;
 
 /// Why a file could not be read, in words for the owner ("the PDF is encrypted").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +60,26 @@ pub fn detect(bytes: &[u8], filename: &str, content_type: Option<&str>) -> Optio
         .or_else(|| bytes.starts_with(b"%PDF-").then_some(Format::Pdf))
 }
 
+/// KiB of HTML parsed in this process at once (crawled pages), about 40 times that in memory.
+const HTML_BUDGET_KIB: u32 = 8 * 1024;
+
+/// Runs `parse` (HTML extraction of a `len`-byte page) on a blocking thread once the page fits
+/// the process-wide budget of HTML being parsed, so concurrent crawls cannot add up without
+/// bound.
+pub async fn parse_html_budgeted<T: Send + 'static>(
+    len: usize,
+    parse: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    static BUDGET: tokio::sync::Semaphore =
+        tokio::sync::Semaphore::const_new(HTML_BUDGET_KIB as usize);
+    let kib = (len.div_ceil(1024) as u32).clamp(1, HTML_BUDGET_KIB);
+    let _held = BUDGET
+        .acquire_many(kib)
+        .await
+        .expect("the HTML budget is never closed");
+    tokio::task::spawn_blocking(parse).await
+}
+
 fn decode_text(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     String::from_utf8_lossy(bytes).into_owned()
@@ -89,7 +114,19 @@ pub fn extract_file(
         Format::Csv => csv::extract_csv(bytes, &title),
         Format::Html => {
             let base = url::Url::parse("file:///upload").expect("static URL");
-            Ok(html::extract_html(&decode_text(bytes), &base).doc)
+            let cut = bytes.len() > MAX_HTML_BYTES;
+            let mut doc = html::extract_html(
+                &decode_text(&bytes[..bytes.len().min(MAX_HTML_BYTES)]),
+                &base,
+            )
+            .doc;
+            if cut {
+                doc.partial = Some(format!(
+                    "only the first {} MB of the HTML file were read",
+                    MAX_HTML_BYTES >> 20
+                ));
+            }
+            Ok(doc)
         }
     });
     let mut doc = parsed.unwrap_or_else(|_| {

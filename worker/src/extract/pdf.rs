@@ -43,6 +43,8 @@ struct LibraryRead {
 enum LoadFailure {
     Encrypted,
     Damaged,
+    /// Refused before parsing (a decompression bomb), with the reason.
+    Refused(String),
 }
 
 fn extract_with_fallback(bytes: &[u8], fallback: Fallback) -> Result<ExtractedDoc, ExtractError> {
@@ -65,6 +67,7 @@ fn extract_with_fallback(bytes: &[u8], fallback: Fallback) -> Result<ExtractedDo
             (read.title, pages, unread)
         }
         Err(LoadFailure::Encrypted) => return Err(ExtractError(ENCRYPTED.into())),
+        Err(LoadFailure::Refused(reason)) => return Err(ExtractError(reason)),
         // lopdf is stricter than poppler about broken cross-reference tables.
         Err(LoadFailure::Damaged) => match fallback(bytes) {
             Some(pages) if count_chars(&pages) > 0 => {
@@ -207,6 +210,7 @@ fn read_with_library(bytes: &[u8]) -> Result<LibraryRead, LoadFailure> {
     if doc.trailer.has(b"Encrypt") || doc.is_encrypted() {
         return Err(LoadFailure::Encrypted);
     }
+    bomb::check(&doc).map_err(LoadFailure::Refused)?;
     let title = catch_unwind(AssertUnwindSafe(|| info_title(&doc)))
         .ok()
         .flatten();
@@ -488,5 +492,6 @@ fn split_pages(output: &str) -> Vec<String> {
     pages
 }
 
+mod bomb;
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 
 mod classify_sentiment;
 mod handoff_email;
+mod limit_email;
 mod purge_agent;
 mod shopify_product;
 mod sync_source;
@@ -40,5 +41,21 @@ pub async fn handle(ctx: &Context, job: Job) -> anyhow::Result<()> {
             product_id,
             deleted,
         } => shopify_product::run(ctx, shop_id, &product_id, deleted).await,
+        Job::LimitEmail {
+            account_id,
+            agent_id,
+            limit,
+        } => limit_email::run(ctx, account_id, agent_id, &limit).await,
+    }
+}
+
+/// Tells the owner, where the job has someone to tell, that `job` was given up for `reason`.
+pub async fn gave_up(ctx: &Context, job: &Job, reason: &str) {
+    if let Job::SyncSource {
+        source_id, run_id, ..
+    } = job
+        && let Err(e) = sync_source::give_up(ctx, *source_id, *run_id, reason).await
+    {
+        tracing::warn!(%source_id, error = %e, "cannot mark the source failed");
     }
 }

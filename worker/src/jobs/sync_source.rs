@@ -101,6 +101,24 @@ pub async fn run(ctx: &Context, source_id: Uuid, run_id: Uuid) -> anyhow::Result
     Ok(())
 }
 
+/// Marks the source of a sync that was given up as failed with `reason` (if the run is still
+/// the current one).
+pub async fn give_up(
+    ctx: &Context,
+    source_id: Uuid,
+    run_id: Uuid,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let Some(source) = sources::Entity::find_by_id(source_id).one(&ctx.db).await? else {
+        return Ok(());
+    };
+    if source.deleted_at.is_some() || source.run_id != Some(run_id) {
+        return Ok(());
+    }
+    let progress = Progress::default();
+    set_status(ctx, &source, SourceStatus::Failed, Some(reason.to_string()), &progress).await
+}
+
 /// Re-indexes one document of `source` outside a sync run (a product changed in a shop):
 /// embeds it only if its content changed and swaps just it in. Returns the active chunks.
 pub(super) async fn reindex_one(
@@ -292,29 +310,20 @@ impl Run<'_> {
 
     async fn file(&self, p: &mut Progress) -> anyhow::Result<Result<(), SourceFailed>> {
         let (ctx, source) = (self.ctx, self.source);
+        // Wait for a reader before loading the file, so queued jobs hold no file in memory.
+        let slot = extract::isolated::reserve(&ctx.config.extract).await;
         let file = source_files::Entity::find_by_id(source.id)
             .one(&ctx.db)
             .await?
             .context("the source's file is missing")?;
         p.found = 1;
         let (name, ctype) = (file.filename.clone(), file.content_type.clone());
-        let parsed = tokio::task::spawn_blocking(move || {
-            extract::extract_file(&file.bytes, &name, ctype.as_deref())
-        })
-        .await;
-        let doc = match parsed {
-            Ok(Ok(doc)) => doc,
-            Ok(Err(ExtractError(reason))) => {
+        // The file is read in a limited child process: a hostile one fails only itself.
+        let doc = match slot.extract(file.bytes, &name, ctype.as_deref()).await? {
+            Ok(doc) => doc,
+            Err(ExtractError(reason)) => {
                 p.failed = 1;
                 return Ok(Err(SourceFailed(reason)));
-            }
-            Err(join) => {
-                // extract_file contains parser panics itself; this is a last line of defence.
-                p.failed = 1;
-                tracing::error!(error = %join, "document parser crashed");
-                return Ok(Err(SourceFailed(
-                    "the file could not be read: the parser failed on it".into(),
-                )));
             }
         };
         if doc.sections.iter().all(|s| s.text.trim().is_empty()) {
