@@ -4,7 +4,6 @@
 // Early returns carry the finished error response; they are rare and short-lived.
 #![allow(clippy::result_large_err)]
 
-
 use otoq_core::Context;
 use otoq_core::chat::{self, ChatInput};
 use otoq_core::leads::contact::{Contact, normalize_email, normalize_phone};

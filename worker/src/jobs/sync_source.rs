@@ -116,7 +116,14 @@ pub async fn give_up(
         return Ok(());
     }
     let progress = Progress::default();
-    set_status(ctx, &source, SourceStatus::Failed, Some(reason.to_string()), &progress).await
+    set_status(
+        ctx,
+        &source,
+        SourceStatus::Failed,
+        Some(reason.to_string()),
+        &progress,
+    )
+    .await
 }
 
 /// Re-indexes one document of `source` outside a sync run (a product changed in a shop):
