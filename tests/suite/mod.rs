@@ -12,6 +12,7 @@ mod knowledge;
 mod leads;
 mod queue;
 mod rate_limit;
+mod reembed;
 mod resilience;
 mod shopify;
 mod support_selftest;

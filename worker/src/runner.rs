@@ -16,6 +16,7 @@ pub async fn run(ctx: Context, mut shutdown: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(cfg.concurrency));
     let mut wake = ctx.bus.subscribe();
     let scheduler = tokio::spawn(schedule_refreshes(ctx.clone()));
+    let reembed = tokio::spawn(reembed_stale(ctx.clone()));
     tracing::info!(concurrency = cfg.concurrency, "worker started");
     loop {
         if *shutdown.borrow() {
@@ -64,6 +65,7 @@ pub async fn run(ctx: Context, mut shutdown: watch::Receiver<bool>) {
         }
     }
     scheduler.abort();
+    reembed.abort();
     tracing::info!("worker stopping; waiting for running jobs");
     let _ = slots.acquire_many(cfg.concurrency as u32).await;
 }
@@ -99,6 +101,18 @@ async fn schedule_refreshes(ctx: Context) {
                 "webhook deliveries re-enqueued by the sweep"
             ),
             Err(e) => tracing::warn!(error = %e, "cannot sweep webhook deliveries"),
+        }
+    }
+}
+
+/// Gives passages embedded by another model (the embedder changed) vectors of the current one,
+/// at start and every ten minutes.
+async fn reembed_stale(ctx: Context) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = otoq_core::embed::reembed_stale(&ctx).await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot re-embed passages; retrying later");
         }
     }
 }

@@ -35,9 +35,7 @@ struct Loaded {
 
 /// Whether `dir` holds the three files the embedder loads.
 pub(crate) fn files_present(dir: &Path) -> bool {
-    super::fetch::FILES
-        .iter()
-        .all(|(name, _)| dir.join(name).is_file())
+    super::fetch::MINILM.present(dir)
 }
 
 impl MiniLm {

