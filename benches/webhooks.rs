@@ -188,9 +188,16 @@ async fn capture(
                     ..Default::default()
                 };
                 captured.lock().unwrap().insert(email, Instant::now());
-                otoq_core::leads::store::capture(&ctx, account_id, agent_id, None, contact, "api")
-                    .await
-                    .expect("capture");
+                otoq_core::leads::store::capture(
+                    &ctx,
+                    account_id,
+                    agent_id,
+                    None,
+                    contact,
+                    otoq_entities::enums::LeadSource::Api,
+                )
+                .await
+                .expect("capture");
             }
         }));
     }
