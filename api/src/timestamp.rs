@@ -113,11 +113,7 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse_from_parameter(s).unwrap(), t, "{s}");
         }
-        for s in [
-            "2026-02-15T12:00:00",
-            "2026-02-15T12:00:00+01",
-            "2026-02-15 12:00:00Z",
-        ] {
+        for s in ["2026-02-15T12:00:00", "2026-02-15T12:00:00+01"] {
             assert!(Timestamp::parse_from_parameter(s).is_err(), "{s}");
         }
     }

@@ -284,6 +284,17 @@ fn mark_optional_nullable(
             }
         } else if let Some(o) = prop.as_object_mut() {
             o.insert("nullable".into(), serde_json::Value::Bool(true));
+            // A described reference comes as `allOf: [$ref, {description}]`: give it the type too.
+            let ty = o
+                .get("allOf")
+                .and_then(|a| a.get(0))
+                .and_then(|r| r.get("$ref"))
+                .and_then(|t| t.as_str())
+                .and_then(|t| types.get(t))
+                .cloned();
+            if let (Some(ty), false) = (ty, o.contains_key("type")) {
+                o.insert("type".into(), ty);
+            }
         }
     }
 }
