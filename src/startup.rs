@@ -79,6 +79,10 @@ pub async fn start(mut config: Config, role: Role) -> anyhow::Result<Running> {
     if role == Role::Serve {
         migrate(&ctx).await?;
     }
+    if ctx.config.is_sqlite() {
+        // An unusable key file (empty, short) refuses to start rather than seal with it.
+        ctx.secret_box().await?;
+    }
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut addr = None;

@@ -75,7 +75,7 @@ pub async fn resolve_key(config: &Config, db: &DatabaseConnection) -> anyhow::Re
     if config.is_sqlite() {
         let path = config.data_dir.join("secret.key");
         if let Ok(k) = std::fs::read_to_string(&path) {
-            return Ok(k.trim().to_string());
+            return checked_key_file(&path, &k);
         }
         std::fs::create_dir_all(&config.data_dir).ok();
         write_private(&path, &fresh).with_context(|| {
@@ -84,7 +84,10 @@ pub async fn resolve_key(config: &Config, db: &DatabaseConnection) -> anyhow::Re
                 path.display()
             )
         })?;
-        return Ok(fresh);
+        // Another process may have written its key first: theirs wins.
+        let written = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the secret key {}", path.display()))?;
+        return checked_key_file(&path, &written);
     }
     db.execute_raw(statement(
         db,
@@ -103,8 +106,29 @@ pub async fn resolve_key(config: &Config, db: &DatabaseConnection) -> anyhow::Re
     Ok(row.try_get_by_index::<String>(0)?)
 }
 
+/// Fewest characters a key file may hold: an empty or short one would make every seal guessable.
+const MIN_KEY_CHARS: usize = 32;
+
+/// The key in a key file, refused when it is empty or short.
+fn checked_key_file(path: &std::path::Path, content: &str) -> anyhow::Result<String> {
+    let key = content.trim();
+    if key.chars().count() < MIN_KEY_CHARS {
+        anyhow::bail!(
+            "the secret key file {} holds {} characters, fewer than {MIN_KEY_CHARS}: restore it from a backup, \
+             or set OTOQ_SECRET_KEY to the key it held (deleting it generates a new key, and secrets sealed \
+             with the old one can no longer be read)",
+            path.display(),
+            key.chars().count()
+        );
+    }
+    Ok(key.to_string())
+}
+
+/// Writes `value` to `path` (mode 0600) atomically: the whole key or nothing appears, and an
+/// existing file is never replaced.
 fn write_private(path: &std::path::Path, value: &str) -> std::io::Result<()> {
     use std::io::Write;
+    let tmp = path.with_extension(format!("tmp-{}", crate::secrets::random_base62(8)));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -112,9 +136,15 @@ fn write_private(path: &std::path::Path, value: &str) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    match opts.open(path) {
-        Ok(mut f) => f.write_all(value.as_bytes()),
-        // Another process wrote it first: theirs wins.
+    let written = opts.open(&tmp).and_then(|mut f| {
+        f.write_all(value.as_bytes())?;
+        f.sync_all()
+    });
+    // A hard link creates the name only if it does not exist yet, with the complete content.
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e),
     }
@@ -123,6 +153,33 @@ fn write_private(path: &std::path::Path, value: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_key_files_are_refused_and_writes_keep_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.key");
+        let err = checked_key_file(&path, " \n").unwrap_err().to_string();
+        assert!(err.contains("fewer than 32"), "{err}");
+        assert!(checked_key_file(&path, "short").is_err());
+        let key = "k".repeat(43);
+        write_private(&path, &key).unwrap();
+        write_private(&path, &"x".repeat(43)).unwrap();
+        assert_eq!(
+            checked_key_file(&path, &std::fs::read_to_string(&path).unwrap()).unwrap(),
+            key
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
 
     #[test]
     fn seals_and_opens_only_with_the_same_key() {

@@ -24,7 +24,9 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
         {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+            private(dir, 0o700)?;
         }
+        create_private_file(parsed.get_filename())?;
         opts.map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -36,6 +38,44 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Database
     Database::connect(opts)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(url)))
+}
+
+/// Restricts `path` to its owner (`mode`), where the platform has modes.
+fn private(path: &std::path::Path, mode: u32) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot restrict the permissions of {}", path.display()))?;
+    }
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Creates the SQLite file 0600 before SQLite does (its `-wal` and `-shm` files take the
+/// database file's mode), and restricts existing ones.
+fn create_private_file(db: &std::path::Path) -> anyhow::Result<()> {
+    if db.as_os_str().is_empty() || db.to_str() == Some(":memory:") {
+        return Ok(());
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(db)
+        .with_context(|| format!("cannot create the database file {}", db.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let p = std::path::PathBuf::from(name);
+        if p.exists() {
+            private(&p, 0o600)?;
+        }
+    }
+    Ok(())
 }
 
 /// A statement for `conn`'s backend from SQL whose `{}` stand for the values, in order.

@@ -10,6 +10,7 @@ mod errors;
 mod hostile_documents;
 mod knowledge;
 mod leads;
+mod private_files;
 mod queue;
 mod rate_limit;
 mod reembed;
