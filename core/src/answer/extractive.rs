@@ -101,10 +101,12 @@ fn sentence_score(sentence: &str, q: &[(String, f32)], kind: AnswerType) -> f32 
         .sum();
     let coverage = if total > 0.0 { hit / total } else { 0.0 };
     let typed = !matches!(kind, AnswerType::YesNo | AnswerType::Other);
-    let form = if typed && intent::carries(kind, sentence) {
-        0.6
-    } else {
-        0.0
+    // The kind of answer asked for outweighs words: "3 Lake Road, Keswick" answers "where is
+    // the Keswick store" better than "Dogs are welcome in the Keswick store".
+    let form = match (typed && intent::carries(kind, sentence), coverage > 0.0) {
+        (true, true) => 1.0,
+        (true, false) => 0.5,
+        _ => 0.0,
     };
     // A question is not its own answer (an FAQ's question line).
     let asks = if sentence.trim_end().ends_with('?') {
@@ -157,7 +159,18 @@ pub fn compose(question: &str, passages: &[&Passage], weight: impl Fn(&str) -> f
             if looks_like_code(s) || is_label(s, passages[pi], kind) {
                 continue;
             }
-            let score = sentence_score(s, &q, kind) - 0.08 * pi as f32;
+            let mut score = sentence_score(s, &q, kind) - 0.08 * pi as f32;
+            // An FAQ's answer: the sentence after a question like the visitor's (past a bare
+            // "Yes."/"No.") answers it, whatever its own words.
+            let asked = match si {
+                0 => None,
+                1 => Some(0),
+                _ if bare_yes_no(&sents[si - 1]) => Some(si - 2),
+                _ => Some(si - 1),
+            };
+            if let Some(a) = asked.filter(|&a| sents[a].trim_end().ends_with('?')) {
+                score += 1.1 * (sentence_score(&sents[a], &q, AnswerType::Other) + 0.5).max(0.0);
+            }
             candidates.push((pi, si, score));
         }
     }
@@ -352,6 +365,50 @@ mod tests {
             "{e:?}"
         );
         assert!(!e.quotes[0].1.contains("fn main"), "{e:?}");
+    }
+
+    #[test]
+    fn picks_the_kind_of_answer_asked_for_on_the_same_page() {
+        let p = passage(
+            1,
+            "Larchwood Keswick\n3 Lake Road, Keswick, Cumbria CA12 5BS\n\
+             Dogs are welcome in the Keswick store, and there is a water bowl by the door.\n\
+             Orders placed before 2 pm leave the warehouse the same day. The Keswick store closes at 17:30 on Saturdays.",
+        );
+        let e = compose("where is the keswick store", &[&p], |_| 1.0);
+        assert!(e.quotes[0].1.starts_with("3 Lake Road"), "{e:?}");
+        let e = compose(
+            "what time does the keswick store close on saturday",
+            &[&p],
+            |_| 1.0,
+        );
+        assert!(e.quotes[0].1.contains("17:30"), "{e:?}");
+        assert!(!e.quotes[0].1.contains("2 pm"), "{e:?}");
+    }
+
+    #[test]
+    fn an_faq_answer_keeps_its_yes_and_its_qualifier() {
+        let p = passage(
+            1,
+            "Do you have a student discount?\nYes. Students get 10% off full-price items with a valid ID.\n\
+             The student discount cannot be combined with sale prices.\nDo you price match? No.",
+        );
+        let e = compose("do you have a student discount", &[&p], |_| 1.0);
+        let q = &e.quotes[0].1;
+        assert!(q.starts_with("Yes. Students get 10% off"), "{e:?}");
+        assert!(q.contains("cannot be combined"), "{e:?}");
+        assert!(!q.contains("student discount?"), "{e:?}");
+    }
+
+    #[test]
+    fn never_quotes_a_heading_a_header_row_or_a_button() {
+        let mut p = passage(
+            1,
+            "Shipping rates\nZone | Standard | Express\nShop now\nUK mainland | £4.95 | £9.95",
+        );
+        p.heading_path = vec!["Shipping rates".into()];
+        let e = compose("how much is shipping", &[&p], |_| 1.0);
+        assert_eq!(e.quotes[0].1, "UK mainland | £4.95 | £9.95", "{e:?}");
     }
 
     #[test]

@@ -93,7 +93,7 @@ static TIME_S: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PLACE_S: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:street|st\.|avenue|ave\.?|road|rd\.|boulevard|blvd|lane|square|plaza|floor|suite|building|mall|centre|center|located|stra[sß]e|str\.|platz|weg|gasse|calle|avenida|plaza|rue|boulevard|place|rua|pra[cç]a|largo|via|viale|piazza|straat|plein|laan|gracht)\b|\b\d{4,5}(?:-\d{3,4})?\s+[A-ZÀ-Ý][a-zà-ÿ]+|\b(?:next to|opposite|across from|near|in the|at the)\s+[A-Z]",
+        r"(?i)\b(?:street|st\.|avenue|ave\.?|road|rd\.|boulevard|blvd|lane|square|plaza|floor|suite|building|mall|centre|center|located|stra[sß]e|str\.|platz|weg|gasse|calle|avenida|plaza|rue|boulevard|place|rua|pra[cç]a|largo|via|viale|piazza|straat|plein|laan|gracht)\b|\b\d{4,5}(?:-\d{3,4})?\s+[A-ZÀ-Ý][a-zà-ÿ]+|\b(?:next to|opposite|across from)\s+[A-Z]",
     )
 });
 static NEGATION_OR_QUALIFIER: LazyLock<Regex> = LazyLock::new(|| {

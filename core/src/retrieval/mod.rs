@@ -36,7 +36,8 @@ pub struct Passage {
     pub url: Option<String>,
     pub heading_path: Vec<String>,
     pub text: String,
-    /// Cosine similarity of query and passage vectors, when both exist.
+    /// Cosine similarity of the question and the passage (or its closest sentence, when that
+    /// is closer), when vectors exist.
     pub similarity: Option<f32>,
     /// Share of the question's content-word weight (IDF) found in the passage, 0–1.
     pub coverage: f32,
@@ -173,6 +174,7 @@ fn assess(query: &str, weights: &[(String, f32)], passages: &mut [Loaded]) {
         };
         l.signals.type_match = gate::type_match(kind, &sentences, about);
         l.passage.score = gate::score(&l.signals);
+        l.passage.similarity = gate::meaning(&l.signals);
     }
     passages.sort_by(|a, b| {
         b.passage

@@ -89,7 +89,8 @@ can could would should will shall may might must do does did done have has had g
 need needs want wants wanna like know tell let make take takes something anything thing things stuff \
 someone anyone kind sort way ways possible able there here please thanks thank hi hello hey ok okay \
 you your yours we us our i me my mine it its is are be was were been am also just really actually \
-still any some every all one ones guys again exactly currently ever \
+still any some every all one ones guys again exactly currently ever whats dont im ive id youre \
+theres isnt cant wont doesnt pls plz thx near pick go going max maximum minimum quickly \
 qué que cuál cuáles cuánto cuánta cuántos cuántas cómo como cuándo cuando dónde donde quién por porque \
 para puedo puede pueden podemos podría tengo tiene tienen tenemos hay hacer hago es son está están ser \
 estar mi mis tu tus su sus usted ustedes yo nosotros algo alguien hola gracias favor también muy más \
@@ -102,7 +103,7 @@ was wie wo wann warum wer welche welcher welches wieviel viel viele kann kannst 
 musst müssen darf soll will möchte ich du er sie wir ihr mich mir dich dir uns euch euer eure mein \
 meine ihre sein seine der die das den dem des ein eine einen einem einer und oder ist sind war bin bist \
 habe hast hat haben gibt man etwas zu zum zur für auf aus bei nach über um im an am mit von noch auch \
-schon bitte danke hallo denn mal \
+schon bitte danke hallo denn mal gibts genau drin sachen gerade wenn meinen euer eure euch \
 os as um uma do da dos das no na nas ao aos pelo pela qual quais quanto quantos quanta quantas quem \
 eu você vocês ele ela nós meu minha seu sua não é são estão ter tenho tem temos posso pode podem \
 preciso faço fazer olá obrigado \
