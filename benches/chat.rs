@@ -418,7 +418,7 @@ async fn run(
 /// Prints, per gate threshold, the share of answerable questions that would be answered and of
 /// unanswerable ones that would be refused; `*` marks the configured threshold.
 fn trade_off(scores: &[(f32, bool, bool)], chosen: f32) {
-    let (pos, neg): (Vec<_>, Vec<_>) = scores.iter().partition(|s| s.1);
+    let (pos, neg): (Vec<&(f32, bool, bool)>, Vec<_>) = scores.iter().partition(|s| s.1);
     if pos.is_empty() || neg.is_empty() {
         return;
     }

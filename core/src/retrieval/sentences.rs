@@ -51,7 +51,7 @@ pub fn closest(stored: &[u8], model: &str, query: &[i8]) -> Option<(usize, f32)>
         return None;
     }
     let data = &stored[4..];
-    if data.is_empty() || data.len() % dims != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(dims) {
         return None;
     }
     let row: Vec<i8> = data.iter().map(|&b| b as i8).collect();
