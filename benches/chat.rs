@@ -395,6 +395,7 @@ async fn run(
             );
         }
     }
+    trade_off(&scores, otoq_core::answer::threshold(true));
     if verbose {
         scores.sort_by(|a, b| a.0.total_cmp(&b.0));
         let line: Vec<String> = scores
@@ -412,6 +413,25 @@ async fn run(
         );
     }
     Ok(f)
+}
+
+/// Prints, per gate threshold, the share of answerable questions that would be answered and of
+/// unanswerable ones that would be refused; `*` marks the configured threshold.
+fn trade_off(scores: &[(f32, bool, bool)], chosen: f32) {
+    let (pos, neg): (Vec<&(f32, bool, bool)>, Vec<_>) = scores.iter().partition(|s| s.1);
+    if pos.is_empty() || neg.is_empty() {
+        return;
+    }
+    println!("gate trade-off (threshold: answered answerable / refused unanswerable):");
+    let mut line = String::new();
+    for i in 0..=12 {
+        let t = 0.3 + 0.04 * i as f32;
+        let answered = pos.iter().filter(|s| s.0 >= t).count() as f32 / pos.len() as f32;
+        let refused = neg.iter().filter(|s| s.0 < t).count() as f32 / neg.len() as f32;
+        let mark = if (t - chosen).abs() < 0.02 { "*" } else { "" };
+        line.push_str(&format!("  {mark}{t:.2}: {answered:.2}/{refused:.2}"));
+    }
+    println!("{line}");
 }
 
 fn report(label: &str, passages: usize, f: &mut Figures) {

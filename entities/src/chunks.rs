@@ -23,6 +23,9 @@ pub struct Model {
     /// Little-endian f32 values, L2-normalised; absent when no embedder is configured.
     pub embedding: Option<Vec<u8>>,
     pub embedding_model: Option<String>,
+    /// The text's sentences embedded one by one (see `otoq_core::retrieval::sentences`):
+    /// a 4-byte tag of the model, then each sentence's vector as `i8` (unit vector × 127).
+    pub sentence_embeddings: Option<Vec<u8>>,
     pub active: bool,
     /// The sync run that created the chunk.
     pub run_id: Uuid,

@@ -8,6 +8,7 @@ mod m20261125_000003_conversations;
 mod m20261125_000004_leads_webhooks;
 mod m20261128_000005_widget;
 mod m20261128_000006_shopify;
+mod m20261203_000008_sentence_vectors;
 mod m20261203_000010_jobs_lost_runs;
 
 /// The ordered list of every migration.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_leads_webhooks::Migration),
             Box::new(m20261128_000005_widget::Migration),
             Box::new(m20261128_000006_shopify::Migration),
+            Box::new(m20261203_000008_sentence_vectors::Migration),
             Box::new(m20261203_000010_jobs_lost_runs::Migration),
         ]
     }

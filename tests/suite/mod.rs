@@ -1,4 +1,5 @@
 mod agents;
+mod answerability;
 mod auth;
 mod chat;
 mod cli;

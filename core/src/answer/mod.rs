@@ -20,22 +20,10 @@ use crate::retrieval::{Passage, Retrieved};
 use language::Lang;
 use personality::Personality;
 
-/// Least evidence (see [`crate::retrieval::evidence`]) for answering with vectors available.
-pub const THRESHOLD_DENSE: f32 = 0.45;
-/// Least evidence for answering from keywords alone (no embedder): most of the question's
-/// keyword weight must be in the passage.
-pub const THRESHOLD_KEYWORD: f32 = 0.6;
+pub use crate::retrieval::gate::threshold;
+
 /// Passages an answer may draw on at most.
 pub const MAX_PASSAGES: usize = 5;
-
-/// The evidence a passage needs for the agent to answer from it.
-pub fn threshold(dense: bool) -> f32 {
-    if dense {
-        THRESHOLD_DENSE
-    } else {
-        THRESHOLD_KEYWORD
-    }
-}
 
 /// The passages good enough to answer from, best first; empty means: do not answer.
 pub fn supporting(retrieved: &Retrieved) -> Vec<&Passage> {

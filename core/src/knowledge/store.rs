@@ -36,6 +36,8 @@ pub struct StagedChunk {
     pub heading_path: Vec<String>,
     pub tokens: usize,
     pub embedding: Option<Vec<f32>>,
+    /// Vectors of the text's [`crate::retrieval::sentences::embeddable`] sentences, in order.
+    pub sentence_embeddings: Vec<Vec<f32>>,
 }
 
 /// What a run must do with a document it just read.
@@ -195,6 +197,8 @@ pub async fn stage(
             tokens: Set(c.tokens as i32),
             embedding: Set(c.embedding.as_deref().map(vector_bytes)),
             embedding_model: Set(c.embedding.as_ref().and(model_id.map(str::to_string))),
+            sentence_embeddings: Set(model_id
+                .and_then(|m| crate::retrieval::sentences::encode(m, &c.sentence_embeddings))),
             active: Set(false),
             run_id: Set(run),
             created_at: Set(now),

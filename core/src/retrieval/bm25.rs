@@ -85,6 +85,27 @@ impl Bm25Index {
         ((n + 0.5) / 0.5 + 1.0).ln()
     }
 
+    /// Whether any passage contains `term`.
+    pub fn knows(&self, term: &str) -> bool {
+        self.postings.contains_key(term)
+    }
+
+    /// The indexed term one edit (a letter added, dropped, changed or two swapped) away from an
+    /// unknown `term` of five or more letters — a typo — the most frequent if several.
+    pub fn correct(&self, term: &str) -> Option<&str> {
+        let n = term.chars().count();
+        if n < 5 || self.postings.contains_key(term) {
+            return None;
+        }
+        let t: Vec<char> = term.chars().collect();
+        self.postings
+            .iter()
+            .filter(|(k, _)| k.len().abs_diff(term.len()) <= 2)
+            .filter(|(k, _)| one_edit(&t, k))
+            .max_by(|a, b| a.1.docs.len().cmp(&b.1.docs.len()).then(b.0.cmp(a.0)))
+            .map(|(k, _)| k.as_str())
+    }
+
     /// Whether passage `doc` contains `term`.
     pub fn contains(&self, term: &str, doc: u32) -> bool {
         self.postings
@@ -121,6 +142,28 @@ impl Bm25Index {
             .filter(|(_, s)| *s > 0.0)
             .map(|(d, s)| (d as u32, s));
         top_k(hits, k)
+    }
+}
+
+/// Whether `b` is one edit (insertion, deletion, substitution, adjacent swap) away from `a`.
+fn one_edit(a: &[char], b: &str) -> bool {
+    let b: Vec<char> = b.chars().collect();
+    if a == b.as_slice() || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let pre = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suf = a[pre..]
+        .iter()
+        .rev()
+        .zip(b[pre..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ra, rb) = (a.len() - pre - suf, b.len() - pre - suf);
+    match (ra, rb) {
+        (1, 0) | (0, 1) | (1, 1) => true,
+        // An adjacent swap: "retrun" / "return".
+        (2, 2) => a[pre] == b[pre + 1] && a[pre + 1] == b[pre],
+        _ => false,
     }
 }
 
@@ -169,6 +212,17 @@ mod tests {
         assert!(idx.max_idf() > idx.idf("cherry"));
         assert!(idx.contains("cherry", 1));
         assert!(!idx.contains("cherry", 0));
+    }
+
+    #[test]
+    fn corrects_one_typo_to_a_known_term() {
+        let idx = index(&["Returns within thirty days", "Delivery to Canada"]);
+        assert_eq!(idx.correct("retrun"), Some("return"));
+        assert_eq!(idx.correct("delivry"), Some("delivery"));
+        assert_eq!(idx.correct("canadaa"), Some("canada"));
+        assert_eq!(idx.correct("mexico"), None);
+        assert_eq!(idx.correct("return"), None);
+        assert_eq!(idx.correct("dayz"), None, "too short to guess");
     }
 
     #[test]

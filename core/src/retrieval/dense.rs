@@ -6,7 +6,7 @@
 use super::bm25::top_k;
 
 /// Quantisation scale: a unit vector's components lie in [-1, 1].
-const SCALE: f32 = 127.0;
+pub(crate) const SCALE: f32 = 127.0;
 
 /// Vectors of one model, row `n` for passage `n` (all zero when the passage has none).
 pub struct DenseIndex {
@@ -16,7 +16,7 @@ pub struct DenseIndex {
 }
 
 /// Quantises one unit vector.
-fn quantise(v: &[f32], out: &mut Vec<i8>) {
+pub(crate) fn quantise(v: &[f32], out: &mut Vec<i8>) {
     out.extend(
         v.iter()
             .map(|x| (x * SCALE).round().clamp(-127.0, 127.0) as i8),
@@ -25,7 +25,7 @@ fn quantise(v: &[f32], out: &mut Vec<i8>) {
 
 /// Dot product of two quantised rows.
 #[inline]
-fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+pub(crate) fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     // Chunked so the compiler vectorises the widening multiply-adds.
     let mut acc = [0i32; 16];
     let chunks = a.len() / 16 * 16;

@@ -3,10 +3,13 @@
 
 pub mod bm25;
 pub mod dense;
+pub mod gate;
 mod index;
+pub mod intent;
+pub mod sentences;
 pub mod terms;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -33,11 +36,12 @@ pub struct Passage {
     pub url: Option<String>,
     pub heading_path: Vec<String>,
     pub text: String,
-    /// Cosine similarity of query and passage vectors, when both exist.
+    /// Cosine similarity of the question and the passage (or its closest sentence, when that
+    /// is closer), when vectors exist.
     pub similarity: Option<f32>,
-    /// Share of the query's keyword weight (IDF) found in the passage, 0–1.
+    /// Share of the question's content-word weight (IDF) found in the passage, 0–1.
     pub coverage: f32,
-    /// How strongly the passage supports answering, 0–1 (see [`evidence`]).
+    /// How strongly the passage supports answering, 0–1 (see [`gate::score`]).
     pub score: f32,
 }
 
@@ -58,13 +62,48 @@ impl Retrieved {
     }
 }
 
-/// How strongly a passage supports answering: a blend of vector similarity and keyword
-/// coverage, or coverage alone without vectors.
-pub fn evidence(similarity: Option<f32>, coverage: f32) -> f32 {
-    match similarity {
-        Some(sim) => (0.65 * sim + 0.35 * coverage).clamp(0.0, 1.0),
-        None => coverage.clamp(0.0, 1.0),
+/// The question's content terms as searched: question words dropped (all terms when nothing is
+/// left), typos of known terms corrected.
+pub fn search_terms(index: &AgentIndex, query: &str) -> Vec<String> {
+    let mut t = terms::query_terms(query);
+    if t.is_empty() {
+        t = terms::terms(query);
     }
+    for term in t.iter_mut() {
+        if let Some(fixed) = index.bm25.correct(term) {
+            *term = fixed.to_string();
+        }
+    }
+    t
+}
+
+/// The keyword weight of each distinct query term: its IDF, and for a word no passage has the
+/// weight of the heaviest known one (a question about something absent must not look covered
+/// by its common words, and an unseen word must not outweigh all the rest either).
+pub fn term_weights(index: &AgentIndex, q_terms: &[String]) -> Vec<(String, f32)> {
+    let mut distinct: Vec<String> = Vec::new();
+    for t in q_terms {
+        if !distinct.contains(t) {
+            distinct.push(t.clone());
+        }
+    }
+    let known: Vec<f32> = distinct
+        .iter()
+        .filter(|t| index.bm25.knows(t))
+        .map(|t| index.bm25.idf(t))
+        .collect();
+    let unseen = known.iter().copied().fold(0.0f32, f32::max).max(1e-3);
+    distinct
+        .into_iter()
+        .map(|t| {
+            let w = if index.bm25.knows(&t) {
+                index.bm25.idf(&t).max(1e-3)
+            } else {
+                unseen
+            };
+            (t, w)
+        })
+        .collect()
 }
 
 /// Finds the `k` passages of `agent_id` that best answer `query`.
@@ -79,12 +118,15 @@ pub async fn search(ctx: &Context, agent_id: Uuid, query: &str, k: usize) -> Res
             ..Default::default()
         });
     }
-    let q_terms = terms::terms(query);
     // The keyword ranking runs on the other core while the question is embedded.
     let keyword = tokio::task::spawn_blocking({
         let index = index.clone();
-        let q_terms = q_terms.clone();
-        move || index.bm25.search(&q_terms, DEPTH)
+        let query = query.to_string();
+        move || {
+            let q_terms = search_terms(&index, &query);
+            let hits = index.bm25.search(&q_terms, DEPTH);
+            (q_terms, hits)
+        }
     });
     let query_vector = match (&embedder, &index.dense) {
         (Some(e), Some(d)) => match e.embed_query(query).await {
@@ -96,17 +138,23 @@ pub async fn search(ctx: &Context, agent_id: Uuid, query: &str, k: usize) -> Res
         },
         _ => None,
     };
-    let keyword = keyword
+    let (q_terms, keyword) = keyword
         .await
         .map_err(|e| anyhow::anyhow!("search failed: {e}"))?;
     let ranked = tokio::task::spawn_blocking({
         let index = index.clone();
-        move || rank(&index, keyword, &q_terms, query_vector.as_deref(), k)
+        let q_terms = q_terms.clone();
+        let qv = query_vector.clone();
+        // A few more than asked for: the gate's final score may reorder them.
+        move || rank(&index, keyword, &q_terms, qv.as_deref(), k + 4)
     })
     .await
     .map_err(|e| anyhow::anyhow!("search failed: {e}"))?;
     let dense = index.dense.is_some() && ranked.iter().any(|r| r.1.is_some());
-    let passages = load(ctx, &index, ranked).await?;
+    let mut loaded = load(ctx, &index, ranked, query_vector.as_deref()).await?;
+    let weights = term_weights(&index, &q_terms);
+    assess(query, &weights, &mut loaded);
+    let passages = loaded.into_iter().take(k).map(|l| l.passage).collect();
     Ok(Retrieved {
         passages,
         dense,
@@ -114,9 +162,30 @@ pub async fn search(ctx: &Context, agent_id: Uuid, query: &str, k: usize) -> Res
     })
 }
 
+/// Scores each loaded passage with the gate (see [`gate::score`]) and orders them best first.
+fn assess(query: &str, weights: &[(String, f32)], passages: &mut [Loaded]) {
+    let kind = intent::answer_type(query);
+    for l in passages.iter_mut() {
+        let sentences = crate::answer::extractive::sentences(&l.passage.text);
+        let about = |s: &str| {
+            let st = terms::terms(s);
+            weights.iter().any(|(t, _)| st.contains(t))
+        };
+        l.signals.type_match = gate::type_match(kind, &sentences, about);
+        l.passage.score = gate::score(&l.signals);
+        l.passage.similarity = gate::meaning(&l.signals);
+    }
+    passages.sort_by(|a, b| {
+        b.passage
+            .score
+            .total_cmp(&a.passage.score)
+            .then(a.order.cmp(&b.order))
+    });
+}
+
 /// Fuses the `keyword` ranking (BM25 of `q_terms`, best first) with the vector ranking and
-/// scores the evidence of the best candidates: `(passage number, similarity, coverage, score)`,
-/// best first.
+/// scores the evidence of the best candidates before their text is read: `(passage number,
+/// similarity, coverage, score)`, best first.
 pub fn rank(
     index: &AgentIndex,
     keyword: Vec<(u32, f32)>,
@@ -135,27 +204,13 @@ pub fn rank(
         }
     }
     let pool = bm25::top_k(fused.into_iter(), 2 * k.max(10));
-
-    let distinct: Vec<&String> = {
-        let mut seen = HashSet::new();
-        q_terms.iter().filter(|t| seen.insert(t.as_str())).collect()
-    };
-    // Words no passage has weigh as much as the rarest: a question about something absent
-    // from the knowledge must not look covered because its common words are.
-    let weights: Vec<f32> = distinct
-        .iter()
-        .map(|t| match index.bm25.idf(t) {
-            0.0 => index.bm25.max_idf(),
-            w => w,
-        })
-        .collect();
-    let total: f32 = weights.iter().sum();
+    let weights = term_weights(index, q_terms);
+    let total: f32 = weights.iter().map(|(_, w)| w).sum();
     let mut scored: Vec<(u32, Option<f32>, f32, f32)> = pool
         .into_iter()
         .map(|(doc, rrf)| {
-            let covered: f32 = distinct
+            let covered: f32 = weights
                 .iter()
-                .zip(&weights)
                 .filter(|(t, _)| index.bm25.contains(t, doc))
                 .map(|(_, w)| *w)
                 .sum();
@@ -164,25 +219,36 @@ pub fn rank(
                 (Some(d), Some(q)) => Some(d.similarity(q, doc)),
                 _ => None,
             };
+            let signals = gate::Signals {
+                similarity,
+                coverage,
+                type_match: true,
+                ..Default::default()
+            };
             // Rank by evidence, with the fused rank as a small tie-breaker.
-            let score = evidence(similarity, coverage);
+            let score = gate::score(&signals);
             (doc, similarity, coverage, score + rrf)
         })
         .collect();
     scored.sort_by(|a, b| b.3.total_cmp(&a.3).then(a.0.cmp(&b.0)));
     scored.truncate(k);
-    for s in scored.iter_mut() {
-        s.3 = evidence(s.1, s.2);
-    }
     scored
 }
 
-/// Reads the ranked passages' text and metadata.
+/// A passage read for the gate, with its signals and its place in the fused ranking.
+struct Loaded {
+    passage: Passage,
+    signals: gate::Signals,
+    order: usize,
+}
+
+/// Reads the ranked passages' text and metadata, and the similarity of their closest sentence.
 async fn load(
     ctx: &Context,
     index: &AgentIndex,
     ranked: Vec<(u32, Option<f32>, f32, f32)>,
-) -> Result<Vec<Passage>> {
+    query_vector: Option<&[i8]>,
+) -> Result<Vec<Loaded>> {
     let ids: Vec<Uuid> = ranked.iter().map(|r| index.ids[r.0 as usize]).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -195,20 +261,37 @@ async fn load(
     Ok(ranked
         .into_iter()
         .zip(ids)
-        .filter_map(|((_, similarity, coverage, score), id)| {
+        .enumerate()
+        .filter_map(|(order, ((_, similarity, coverage, score), id))| {
             // A passage replaced since the index was read is skipped.
             let c = by_id.remove(&id)?;
-            Some(Passage {
-                chunk_id: c.id,
-                source_id: c.source_id,
-                document_id: c.document_id,
-                title: c.title,
-                url: c.url,
-                heading_path: serde_json::from_value(c.heading_path).unwrap_or_default(),
-                text: c.text,
+            let sentence_similarity = match (&c.sentence_embeddings, &index.model, query_vector) {
+                (Some(stored), Some(model), Some(q)) => {
+                    sentences::closest(stored, model, q).map(|(_, sim)| sim)
+                }
+                _ => None,
+            };
+            let signals = gate::Signals {
                 similarity,
+                sentence_similarity,
                 coverage,
-                score,
+                type_match: true,
+            };
+            Some(Loaded {
+                passage: Passage {
+                    chunk_id: c.id,
+                    source_id: c.source_id,
+                    document_id: c.document_id,
+                    title: c.title,
+                    url: c.url,
+                    heading_path: serde_json::from_value(c.heading_path).unwrap_or_default(),
+                    text: c.text,
+                    similarity,
+                    coverage,
+                    score,
+                },
+                signals,
+                order,
             })
         })
         .collect())

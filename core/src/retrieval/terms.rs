@@ -81,6 +81,91 @@ fn undouble(base: &str) -> String {
     base.to_string()
 }
 
+/// Words that only shape a question in the seven languages the agent speaks: question words,
+/// pronouns, auxiliaries and generic verbs. They say what kind of answer is wanted (see
+/// [`super::intent`]), not what it is about, so they carry no keyword weight.
+const QUESTION_WORDS: &str = "how what when where which who whom whose why much many often far soon \
+can could would should will shall may might must do does did done have has had get got gets getting \
+need needs want wants wanna like know tell let make take takes something anything thing things stuff \
+someone anyone kind sort way ways possible able there here please thanks thank hi hello hey ok okay \
+you your yours we us our i me my mine it its is are be was were been am also just really actually \
+still any some every all one ones guys again exactly currently ever whats dont im ive id youre \
+theres isnt cant wont doesnt pls plz thx near pick go going max maximum minimum quickly \
+qué que cuál cuáles cuánto cuánta cuántos cuántas cómo como cuándo cuando dónde donde quién por porque \
+para puedo puede pueden podemos podría tengo tiene tienen tenemos hay hacer hago es son está están ser \
+estar mi mis tu tus su sus usted ustedes yo nosotros algo alguien hola gracias favor también muy más \
+lo la los las el un una unos unas de del al y o en con sin se le les me te nos \
+qu quoi quel quelle quels quelles comment quand où combien pourquoi qui est-ce est ce c je j tu il elle \
+nous vous ils elles on peux peut pouvez puis-je puis dois doit devez ai as a avez avons ont faire fais \
+fait suis sommes êtes sont être mon ma mes ton ta tes votre vos notre nos leur leurs l des du d et ou \
+au aux avec sans pour par sur dans ne n pas plus quelque chose bonjour merci \
+was wie wo wann warum wer welche welcher welches wieviel viel viele kann kannst können könnte muss \
+musst müssen darf soll will möchte ich du er sie wir ihr mich mir dich dir uns euch euer eure mein \
+meine ihre sein seine der die das den dem des ein eine einen einem einer und oder ist sind war bin bist \
+habe hast hat haben gibt man etwas zu zum zur für auf aus bei nach über um im an am mit von noch auch \
+schon bitte danke hallo denn mal gibts genau drin sachen gerade wenn meinen euer eure euch \
+os as um uma do da dos das no na nas ao aos pelo pela qual quais quanto quantos quanta quantas quem \
+eu você vocês ele ela nós meu minha seu sua não é são estão ter tenho tem temos posso pode podem \
+preciso faço fazer olá obrigado \
+lo gli uno di da tra fra è sono chi cosa dove perché quale quali quanti quante puoi può possiamo \
+potete devo deve ho hai ha abbiamo avete hanno io lui lei noi voi loro ti ci si vi mio mia suo vostro \
+vostra nostro della dei delle alla nel nella qualcosa ciao grazie \
+het een of zijn ben bent heb hebt heeft hebben ik jij je hij zij ze wij mij mijn jouw uw ons onze hun \
+dit dat deze wat wie waar wanneer waarom hoe welke hoeveel kun kunt kunnen wilt zou moet mag met van \
+voor naar op aan bij te uit niet geen ook nog er iets bedankt";
+
+/// Words that ask for a kind of answer after a question word ("how long", "what time",
+/// "wie lange", "cuánto tiempo") rather than name a topic.
+const MODIFIERS: &[(&str, &str)] = &[
+    ("how", "long"),
+    ("how", "late"),
+    ("how", "early"),
+    ("what", "time"),
+    ("which", "time"),
+    ("wie", "lange"),
+    ("wie", "lang"),
+    ("hoe", "lang"),
+    ("hoe", "laat"),
+    ("cuánto", "tiempo"),
+    ("cuanto", "tiempo"),
+    ("qué", "hora"),
+    ("que", "hora"),
+    ("de", "temps"),
+    ("quelle", "heure"),
+    ("quanto", "tempo"),
+    ("que", "horas"),
+    ("che", "ora"),
+];
+
+static QUESTION: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| QUESTION_WORDS.split_whitespace().collect());
+
+/// Whether a question word of `word` carries no topic (a question word, pronoun, auxiliary).
+pub fn is_question_word(word: &str) -> bool {
+    QUESTION.contains(word) || STOP.contains(word)
+}
+
+/// The content terms of a question: [`terms`] without the words that only shape the question
+/// (see [`QUESTION_WORDS`], [`MODIFIERS`]), stemmed like the passages' terms.
+pub fn query_terms(question: &str) -> Vec<String> {
+    let ws: Vec<String> = words(question).collect();
+    let mut out = Vec::new();
+    for (i, w) in ws.iter().enumerate() {
+        if is_question_word(w) {
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|p| ws[p].as_str());
+        if prev.is_some_and(|p| MODIFIERS.iter().any(|(a, b)| *a == p && b == w)) {
+            continue;
+        }
+        let t = stem(&w.replace('\'', ""));
+        if !t.is_empty() {
+            out.push(t);
+        }
+    }
+    out
+}
+
 /// The key questions are grouped by in knowledge gaps: sorted distinct terms.
 pub fn gap_key(question: &str) -> String {
     let mut t = terms(question);
@@ -121,6 +206,28 @@ mod tests {
         assert_eq!(
             terms("#[must_use] attribute"),
             vec!["must", "use", "attribut"]
+        );
+    }
+
+    #[test]
+    fn query_terms_keep_only_what_the_question_is_about() {
+        assert_eq!(
+            query_terms("How long is the return window?"),
+            vec!["return", "window"]
+        );
+        assert_eq!(
+            query_terms("How many days do I have to return something?"),
+            vec!["day", "return"]
+        );
+        assert_eq!(query_terms("What time do you open?"), vec!["open"]);
+        assert_eq!(
+            query_terms("Wie lange dauert der Versand?"),
+            vec!["dauert", "versand"]
+        );
+        assert_eq!(query_terms("Do you sell bicycles?"), vec!["sell", "bicycl"]);
+        assert_eq!(
+            query_terms("long sleeve shirts"),
+            vec!["long", "sleev", "shirt"]
         );
     }
 

@@ -232,18 +232,28 @@ impl Run<'_> {
                 heading_path: c.heading_path,
                 tokens: c.tokens,
                 embedding: None,
+                sentence_embeddings: Vec::new(),
             })
             .collect();
         if let Some(e) = embedder
             && !staged.is_empty()
         {
-            let inputs: Vec<String> = staged
+            // Each passage, then its sentences one by one (the gate's sharpest evidence), in one call.
+            let mut inputs: Vec<String> = staged
                 .iter()
                 .map(|c| otoq_core::embed::passage_input(&doc.title, &c.heading_path, &c.text))
                 .collect();
-            let vectors = e.embed(&inputs).await.context("embedding")?;
-            for (c, v) in staged.iter_mut().zip(vectors) {
-                c.embedding = Some(v);
+            let sentences: Vec<Vec<String>> = staged
+                .iter()
+                .map(|c| otoq_core::retrieval::sentences::embeddable(&c.text))
+                .collect();
+            inputs.extend(sentences.iter().flatten().cloned());
+            let mut vectors = e.embed(&inputs).await.context("embedding")?.into_iter();
+            for c in staged.iter_mut() {
+                c.embedding = vectors.next();
+            }
+            for (c, s) in staged.iter_mut().zip(&sentences) {
+                c.sentence_embeddings = vectors.by_ref().take(s.len()).collect();
             }
         }
         let input = DocInput {
