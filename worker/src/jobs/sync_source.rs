@@ -350,6 +350,7 @@ impl Run<'_> {
             match event {
                 CrawlEvent::Discovered { total } => p.found = p.found.max(total as i32),
                 CrawlEvent::Page(page) => {
+                    p.done += 1;
                     if let Some(repeated) = &learned {
                         self.page(page, repeated, p).await?;
                     } else {
@@ -405,7 +406,7 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
-    /// Ingests one crawled page without the text its site repeats.
+    /// Ingests one crawled page (already counted as done) without the text its site repeats.
     async fn page(
         &self,
         mut page: CrawledPage,
@@ -417,7 +418,6 @@ impl Run<'_> {
         if !page.doc.sections.is_empty() {
             p.chunks += self.ingest(url.clone(), Some(url), page.doc, false).await? as i32;
         }
-        p.done += 1;
         report(self.ctx, self.source.id, p, false).await
     }
 }
