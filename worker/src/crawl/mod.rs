@@ -87,6 +87,8 @@ pub struct CrawledPage {
     pub depth: usize,
     /// The extracted text.
     pub doc: ExtractedDoc,
+    /// Its lines outside preformatted text, for spotting what the site repeats on every page.
+    pub lines: Vec<String>,
 }
 
 /// Totals of a finished crawl.
@@ -479,6 +481,7 @@ impl Crawl {
             url: final_url,
             depth,
             doc,
+            lines: page.lines,
         }))
         .await
     }

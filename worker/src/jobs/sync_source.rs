@@ -21,10 +21,14 @@ use otoq_entities::{source_files, sources};
 use sea_orm::{EntityTrait, Set};
 use uuid::Uuid;
 
-use crate::crawl::{self, CrawlConfig, CrawlEvent};
+use crate::crawl::{self, CrawlConfig, CrawlEvent, CrawledPage};
+use crate::extract::html::repeated::{Repeated, Repetition};
 use crate::extract::{self, ExtractError};
 
 mod shopify;
+
+/// Page text held back at most while a site is crawled, to find what it repeats on every page.
+const SITE_HELD_BYTES: usize = 64 << 20;
 
 /// One sync run of one source, with what every step needs.
 struct Run<'a> {
@@ -349,13 +353,35 @@ impl Run<'_> {
         let cfg = crawl_config(ctx, settings);
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let crawler = tokio::spawn(crawl::crawl(start, cfg, tx));
+        // Pages wait until the whole site is known, so that what it repeats on many pages can be
+        // left out of all of them; a site too large to hold streams on with what was learned.
+        let mut repetition = Repetition::default();
+        let (mut held, mut held_bytes) = (Vec::new(), 0);
+        let mut learned: Option<Repeated> = None;
         while let Some(event) = rx.recv().await {
             match event {
                 CrawlEvent::Discovered { total } => p.found = p.found.max(total as i32),
                 CrawlEvent::Page(page) => {
-                    let url = page.url.to_string();
-                    p.chunks += self.ingest(url.clone(), Some(url), page.doc, false).await? as i32;
                     p.done += 1;
+                    if let Some(repeated) = &learned {
+                        self.page(page, repeated, p).await?;
+                    } else {
+                        repetition.add(page.url.as_str(), &page.lines);
+                        held_bytes += page
+                            .doc
+                            .sections
+                            .iter()
+                            .map(|s| s.text.len())
+                            .sum::<usize>();
+                        held.push(page);
+                        if held_bytes > SITE_HELD_BYTES {
+                            let repeated = repetition.repeated();
+                            for page in std::mem::take(&mut held) {
+                                self.page(page, &repeated, p).await?;
+                            }
+                            learned = Some(repeated);
+                        }
+                    }
                 }
                 CrawlEvent::Failed { url, reason } => {
                     tracing::debug!(%url, %reason, "page failed");
@@ -369,6 +395,15 @@ impl Run<'_> {
             Ok(summary) => summary,
             Err(e) => return Ok(Err(SourceFailed(e.to_string()))),
         };
+        let repeated = learned.unwrap_or_else(|| repetition.repeated());
+        tracing::debug!(
+            lines = repeated.len(),
+            "text repeated across the site left out"
+        );
+        for page in held {
+            self.page(page, &repeated, p).await?;
+        }
+        report(ctx, source.id, p, true).await?;
         p.found = p.found.max(p.done + p.failed);
         if p.done == 0 {
             let why = if summary.failed > 0 {
@@ -379,6 +414,23 @@ impl Run<'_> {
             return Ok(Err(SourceFailed(why.into())));
         }
         Ok(Ok(()))
+    }
+}
+
+impl Run<'_> {
+    /// Ingests one crawled page (already counted as done) without the text its site repeats.
+    async fn page(
+        &self,
+        mut page: CrawledPage,
+        repeated: &Repeated,
+        p: &mut Progress,
+    ) -> anyhow::Result<()> {
+        let url = page.url.to_string();
+        repeated.strip(&url, &mut page.doc, &page.lines);
+        if !page.doc.sections.is_empty() {
+            p.chunks += self.ingest(url.clone(), Some(url), page.doc, false).await? as i32;
+        }
+        report(self.ctx, self.source.id, p, false).await
     }
 }
 

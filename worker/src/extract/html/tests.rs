@@ -64,7 +64,8 @@ fn sections_follow_headings_and_chrome_is_dropped() {
     );
     assert_eq!(
         section(&page, &["On Linux", "Details"]).text,
-        "Name | Value\na | 1\n\nline one\n    indented two"
+        // Was "Name | Value\na | 1": a header row alone, a row without its headers.
+        "Details — Name: a; Value: 1\n\nline one\n    indented two"
     );
     assert_eq!(
         section(&page, &["On Windows"]).text,
