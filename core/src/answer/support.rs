@@ -307,10 +307,11 @@ fn normalise_number(raw: &str) -> String {
         };
     } else if n.contains('.') {
         n = n.trim_end_matches('0').trim_end_matches('.').to_string();
-    } else if pm && let Ok(h) = n.parse::<u32>() {
-        if h < 12 {
-            n = (h + 12).to_string();
-        }
+    } else if pm
+        && let Ok(h) = n.parse::<u32>()
+        && h < 12
+    {
+        n = (h + 12).to_string();
     }
     n
 }
