@@ -27,9 +27,14 @@ pub enum Job {
     /// Make one attempt at delivering a webhook event (the delivery row holds the schedule).
     DeliverWebhook { delivery_id: Uuid },
     /// Judge a conversation's sentiment with the LLM (the lexicon's judgement stands until then).
+    /// Enqueued only when a visitor message reached the LLM (`message_id`); the LLM then sees
+    /// that message and the conversation's other visitor messages that were not refused below
+    /// the answerability gate.
     ClassifySentiment {
         account_id: Uuid,
         conversation_id: Uuid,
+        #[serde(default)]
+        message_id: Option<Uuid>,
     },
     /// Email the account owner that one of an agent's widget limits started refusing visitors
     /// (`limit` names it; sent once per period of the limit).

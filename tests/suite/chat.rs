@@ -248,7 +248,7 @@ pub fn sse_events(body: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
-async fn stream_chat(app: &TestApp, key: &str, body: Value) -> (String, Vec<(String, Value)>) {
+pub async fn stream_chat(app: &TestApp, key: &str, body: Value) -> (String, Vec<(String, Value)>) {
     let resp = app
         .client
         .post(format!("{}/api/v1/chat", app.base))
@@ -319,7 +319,7 @@ async fn llm_answers_are_grounded_and_cited(b: Backend) {
             .unwrap_or_default()
             .to_string();
         if last.contains("final sale") {
-            // An answer that cites nothing must never reach the visitor.
+            // An answer the passages do not support must never reach the visitor.
             return "Refunds are instant and we also give you a free gift.".into();
         }
         if last.contains("unused items") {
@@ -409,7 +409,10 @@ async fn llm_answers_are_grounded_and_cited(b: Backend) {
     )
     .await;
     let d = &r.body["data"];
-    assert_eq!(d["answered"], false, "an uncited answer is replaced: {d}");
+    assert_eq!(
+        d["answered"], false,
+        "an unsupported answer is replaced: {d}"
+    );
     assert_eq!(d["handoff_offered"], true);
     assert!(!d["response"].as_str().unwrap().contains("free gift"));
     let last = llm

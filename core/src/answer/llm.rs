@@ -95,12 +95,12 @@ impl LlmClient {
             .context("LLM reply has no choices[0].message.content")
     }
 
-    /// The reply to `messages` as it is generated, piece by piece.
+    /// The reply to `messages` as it is generated, piece by piece, then why it ended.
     pub async fn stream(
         &self,
         messages: &[ChatMessage],
         max_tokens: u32,
-    ) -> anyhow::Result<BoxStream<'static, anyhow::Result<String>>> {
+    ) -> anyhow::Result<BoxStream<'static, anyhow::Result<Chunk>>> {
         let resp = self
             .request(messages, max_tokens, true)
             .send()
@@ -123,33 +123,50 @@ fn truncate(s: &str, n: usize) -> &str {
     }
 }
 
-/// Turns an SSE byte stream of chat-completion chunks into content deltas.
-pub fn sse_deltas<S>(bytes: S) -> impl futures::Stream<Item = anyhow::Result<String>>
+/// A piece of a streamed reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Chunk {
+    /// More text.
+    Text(String),
+    /// The server's `finish_reason`: `stop` when the reply is complete, `length` when it was
+    /// cut at `max_tokens`.
+    Finish(String),
+}
+
+/// Turns an SSE byte stream of chat-completion chunks into content deltas and the finish reason.
+pub fn sse_deltas<S>(bytes: S) -> impl futures::Stream<Item = anyhow::Result<Chunk>>
 where
     S: futures::Stream<Item = anyhow::Result<bytes::Bytes>> + Send + 'static,
 {
     futures::stream::unfold(
-        (Box::pin(bytes), Vec::<u8>::new(), false),
-        |(mut bytes, mut buf, done)| async move {
-            if done {
-                return None;
-            }
+        (
+            Box::pin(bytes),
+            Vec::<u8>::new(),
+            std::collections::VecDeque::<Chunk>::new(),
+            false,
+        ),
+        |(mut bytes, mut buf, mut queued, done)| async move {
             loop {
+                if let Some(c) = queued.pop_front() {
+                    return Some((Ok(c), (bytes, buf, queued, done)));
+                }
+                if done {
+                    return None;
+                }
                 if let Some(end) = event_end(&buf) {
                     let event: Vec<u8> = buf.drain(..end.1).collect();
                     let event = String::from_utf8_lossy(&event[..end.0]).to_string();
                     match parse_event(&event) {
-                        Event::Delta(d) if !d.is_empty() => {
-                            return Some((Ok(d), (bytes, buf, false)));
-                        }
+                        Event::Chunks(c) => queued.extend(c),
                         Event::Done => return None,
-                        Event::Error(e) => return Some((Err(e), (bytes, buf, true))),
-                        _ => continue,
+                        Event::Error(e) => return Some((Err(e), (bytes, buf, queued, true))),
+                        Event::Other => {}
                     }
+                    continue;
                 }
                 match bytes.next().await {
                     Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
-                    Some(Err(e)) => return Some((Err(e), (bytes, buf, true))),
+                    Some(Err(e)) => return Some((Err(e), (bytes, buf, queued, true))),
                     None => return None,
                 }
             }
@@ -174,7 +191,7 @@ fn event_end(buf: &[u8]) -> Option<(usize, usize)> {
 }
 
 enum Event {
-    Delta(String),
+    Chunks(Vec<Chunk>),
     Done,
     Error(anyhow::Error),
     Other,
@@ -198,12 +215,24 @@ fn parse_event(event: &str) -> Event {
             if let Some(err) = v.get("error") {
                 return Event::Error(anyhow::anyhow!("LLM stream error: {err}"));
             }
-            match v
+            let mut out = Vec::new();
+            if let Some(d) = v
                 .pointer("/choices/0/delta/content")
                 .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
             {
-                Some(d) => Event::Delta(d.to_string()),
-                None => Event::Other,
+                out.push(Chunk::Text(d.to_string()));
+            }
+            if let Some(f) = v
+                .pointer("/choices/0/finish_reason")
+                .and_then(Value::as_str)
+            {
+                out.push(Chunk::Finish(f.to_string()));
+            }
+            if out.is_empty() {
+                Event::Other
+            } else {
+                Event::Chunks(out)
             }
         }
         Err(_) => Event::Other,
@@ -216,10 +245,11 @@ mod tests {
 
     #[tokio::test]
     async fn parses_split_sse_events() {
-        let raw = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n\
+        let raw = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":null}}]}\n\n\
                    data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\r\n\r\n\
                    : keep-alive\n\n\
-                   data: {\"choices\":[{\"delta\":{\"content\":\"lo [1]\"}}]}\n\n\
+                   data: {\"choices\":[{\"delta\":{\"content\":\"lo [1]\"},\"finish_reason\":\"length\"}]}\n\n\
+                   data: {\"choices\":[],\"timings\":{\"predicted_n\":3}}\n\n\
                    data: [DONE]\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"late\"}}]}\n\n";
         // Deliver in awkward pieces.
         let pieces: Vec<anyhow::Result<bytes::Bytes>> = raw
@@ -227,10 +257,17 @@ mod tests {
             .chunks(7)
             .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
             .collect();
-        let out: Vec<String> = sse_deltas(futures::stream::iter(pieces))
+        let out: Vec<Chunk> = sse_deltas(futures::stream::iter(pieces))
             .try_collect()
             .await
             .unwrap();
-        assert_eq!(out.concat(), "Hello [1]");
+        assert_eq!(
+            out,
+            vec![
+                Chunk::Text("Hel".into()),
+                Chunk::Text("lo [1]".into()),
+                Chunk::Finish("length".into()),
+            ]
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod personality;
 pub mod prompt;
 pub mod sentiment;
 pub mod small_talk;
+pub mod support;
 
 use futures::stream::BoxStream;
 

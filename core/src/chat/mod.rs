@@ -278,10 +278,13 @@ async fn respond(
                 answer(ctx, &p, &query, &support, tx).await
             };
             timings.answer = answer_started.elapsed();
-            outcome.unwrap_or_else(|| {
+            let mut outcome = outcome.unwrap_or_else(|| {
                 let text = format!("{} {}", t.no_information, t.handoff_offer);
                 persist::Outcome::fallback(text)
-            })
+            });
+            // (llm) Above the gate the question went to the LLM, when there is one.
+            outcome.asked_llm = !support.is_empty() && ctx.llm.is_some();
+            outcome
         }
     };
     if outcome.stream_whole {

@@ -31,6 +31,8 @@ pub(crate) struct Outcome {
     pub handoff_now: bool,
     /// Whether the text still has to be streamed (it was not produced piece by piece).
     pub stream_whole: bool,
+    /// Whether the visitor's message was sent to the LLM (above the gate, LLM configured).
+    pub asked_llm: bool,
 }
 
 impl Outcome {
@@ -44,6 +46,7 @@ impl Outcome {
             handoff_offered: false,
             handoff_now,
             stream_whole: true,
+            asked_llm: false,
         }
     }
 
@@ -65,6 +68,7 @@ impl Outcome {
             handoff_offered: true,
             handoff_now: false,
             stream_whole: true,
+            asked_llm: false,
         }
     }
 
@@ -78,6 +82,7 @@ impl Outcome {
             handoff_offered: false,
             handoff_now: false,
             stream_whole: false,
+            asked_llm: false,
         }
     }
 }
@@ -185,7 +190,7 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
     if o.answered == Some(false) {
         user.gap_key = Set(Some(gap_key(&p.message)));
     }
-    user.insert(&txn).await?;
+    let user = user.insert(&txn).await?;
     let mut reply = message(
         p,
         seq + 1,
@@ -254,10 +259,12 @@ pub(crate) async fn store(ctx: &Context, p: &Prepared, o: &Outcome) -> Result<Ch
             conversation_id: conv.id,
         });
     }
-    if ctx.llm.is_some() {
+    // Visitor text goes to the LLM only when its question already did (above the gate).
+    if ctx.llm.is_some() && o.asked_llm {
         jobs.push(Job::ClassifySentiment {
             account_id: p.account_id,
             conversation_id: conv.id,
+            message_id: Some(user.id),
         });
     }
     for job in &jobs {

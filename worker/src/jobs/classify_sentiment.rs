@@ -1,4 +1,7 @@
 //! Judges a conversation's sentiment with the LLM; the lexicon's judgement stays on failure.
+//!
+//! Only visitor text the LLM may see is sent: the message that reached it and the
+//! conversation's other visitor messages that were not refused below the answerability gate.
 
 use otoq_core::answer::llm::ChatMessage;
 use otoq_core::answer::sentiment::{ParseLabel, Sentiment};
@@ -11,7 +14,17 @@ const PROMPT: &str = "You classify the overall sentiment of a website visitor in
 chat, from the visitor's messages below (the latest matter most). Answer with exactly one word: \
 positive, neutral or negative.";
 
-pub async fn run(ctx: &Context, account_id: Uuid, conversation_id: Uuid) -> anyhow::Result<()> {
+/// The label in a reply: the whole reply, or its first word ("Negative. The visitor…").
+fn label(reply: &str) -> Option<Sentiment> {
+    Sentiment::parse(reply).or_else(|| reply.split_whitespace().next().and_then(Sentiment::parse))
+}
+
+pub async fn run(
+    ctx: &Context,
+    account_id: Uuid,
+    conversation_id: Uuid,
+    message_id: Option<Uuid>,
+) -> anyhow::Result<()> {
     let Some(llm) = &ctx.llm else { return Ok(()) };
     let conv = match conversations::get(&ctx.db, account_id, conversation_id).await {
         Ok(c) => c,
@@ -22,9 +35,10 @@ pub async fn run(ctx: &Context, account_id: Uuid, conversation_id: Uuid) -> anyh
         .await?
         .into_iter()
         .filter(|m| m.role == Role::User)
+        .filter(|m| Some(m.id) == message_id || m.answered != Some(false))
         .map(|m| format!("- {}", m.content.trim()))
         .collect();
-    if visitor.is_empty() {
+    if visitor.is_empty() || message_id.is_none() {
         return Ok(());
     }
     let reply = llm
@@ -36,12 +50,32 @@ pub async fn run(ctx: &Context, account_id: Uuid, conversation_id: Uuid) -> anyh
             5,
         )
         .await?;
-    let Some(sentiment) = Sentiment::parse(&reply) else {
+    let Some(sentiment) = label(&reply) else {
         tracing::debug!(%conversation_id, reply, "LLM sentiment not understood; keeping the lexicon's");
         return Ok(());
     };
+    // The LLM saw fewer messages than the lexicon did: "neutral" does not undo its judgement.
+    if sentiment == Sentiment::Neutral && conv.sentiment != Sentiment::Neutral {
+        return Ok(());
+    }
     let mut m: otoq_entities::conversations::ActiveModel = conv.into();
     m.sentiment = Set(sentiment);
     m.update(&ctx.db).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_label_or_nothing() {
+        assert_eq!(label(" Negative."), Some(Sentiment::Negative));
+        assert_eq!(
+            label("positive, the visitor is happy"),
+            Some(Sentiment::Positive)
+        );
+        assert_eq!(label("The sentiment is positive"), None);
+        assert_eq!(label("I think"), None);
+    }
 }

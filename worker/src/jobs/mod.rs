@@ -35,7 +35,8 @@ pub async fn handle(ctx: &Context, job: Job) -> anyhow::Result<()> {
         Job::ClassifySentiment {
             account_id,
             conversation_id,
-        } => classify_sentiment::run(ctx, account_id, conversation_id).await,
+            message_id,
+        } => classify_sentiment::run(ctx, account_id, conversation_id, message_id).await,
         Job::ShopifyProduct {
             shop_id,
             product_id,
