@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 /// One operation: its path parameters and (resolved) request body schema.
 struct Operation {
     method: String,
+    /// Its `operationId`.
+    id: String,
     path_params: Vec<String>,
     body: Option<Value>,
 }
@@ -53,6 +55,7 @@ impl Contract {
                 .flatten()
                 .map(|(method, op)| Operation {
                     method: method.to_ascii_uppercase(),
+                    id: op["operationId"].as_str().unwrap_or_default().to_string(),
                     path_params: op
                         .get("parameters")
                         .and_then(Value::as_array)
@@ -91,6 +94,11 @@ impl Contract {
             .iter()
             .find(|e| e.re.is_match(path))
             .and_then(|e| e.ops.iter().find(|o| o.method.eq_ignore_ascii_case(method)))
+    }
+
+    /// The `operationId` of `method path`, if it is a known operation.
+    pub fn operation_id(&self, method: &str, path: &str) -> Option<&str> {
+        self.operation(method, path).map(|o| o.id.as_str())
     }
 
     /// The real name of poem-openapi's positional path parameter `param{N}`.

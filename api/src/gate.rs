@@ -5,12 +5,16 @@ use bytes::Bytes;
 use otoq_core::Context;
 use otoq_core::api_keys::{self, AuthedKey};
 use otoq_core::ratelimit::{Decision, unix_now};
-use poem::http::{HeaderValue, StatusCode, header};
+use poem::http::{HeaderValue, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::{ParseParamError, ParsePathError, ParseRequestPayloadError};
 
 use crate::contract::{Contract, humanize_param_reason};
-use crate::error::{self, ApiError};
+use crate::error::{self, ApiError, ErrorCode};
+
+/// Operations whose bodies may be as large as the upload limit (documents and long texts);
+/// every other body is small JSON.
+const LARGE_BODY_OPERATIONS: [&str; 2] = ["createSource", "uploadSource"];
 
 /// Paths under `/api/v1` that need no key (the documentation).
 const PUBLIC: [&str; 2] = ["/api/v1/openapi.json", "/api/v1/docs.md"];
@@ -126,20 +130,21 @@ impl<E: Endpoint> Gate<E> {
 
     /// Reads the body (at most the configured limit) so that a rejected body can be explained.
     async fn read_body(&self, req: &mut Request) -> Result<Bytes, Response> {
-        // Documents and texts may be large; everything else is small JSON.
-        let path = req.original_uri().path();
-        let upload = path.ends_with("/sources/upload") || path.ends_with("/sources");
-        let max = if upload {
+        let large = self
+            .contract
+            .operation_id(req.method().as_str(), req.original_uri().path())
+            .is_some_and(|id| LARGE_BODY_OPERATIONS.contains(&id));
+        let max = if large {
             self.ctx.config.max_upload_bytes
         } else {
             self.ctx.config.max_body_bytes
         };
         let too_large = || {
-            error::json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
                 format!("the request body is over the {max}-byte limit"),
             )
+            .into_response()
         };
         if let Some(len) = req.headers().get(header::CONTENT_LENGTH) {
             let len: u64 = len
@@ -157,11 +162,9 @@ impl<E: Endpoint> Gate<E> {
                 Ok(bytes)
             }
             Err(poem::error::ReadBodyError::PayloadTooLarge) => Err(too_large()),
-            Err(e) => Err(error::json_error(
-                StatusCode::BAD_REQUEST,
-                "validation_error",
-                format!("cannot read the request body: {e}"),
-            )),
+            Err(e) => Err(
+                ApiError::validation(format!("cannot read the request body: {e}")).into_response(),
+            ),
         }
     }
 
@@ -185,7 +188,7 @@ impl<E: Endpoint> Gate<E> {
 
     /// Maps an error of the inner routes, naming the offending field where poem-openapi did not.
     fn explain(&self, err: poem::Error, method: &str, path: &str, raw: &[u8]) -> Response {
-        let invalid = |m: String| error::json_error(StatusCode::BAD_REQUEST, "validation_error", m);
+        let invalid = |m: String| ApiError::validation(m).into_response();
         if err.is::<ParseRequestPayloadError>()
             && let Some(message) = self.contract.explain_body(method, path, raw)
         {
@@ -224,9 +227,7 @@ impl<E: Endpoint> Endpoint for Gate<E> {
                 let resp = match self.read_body(&mut req).await {
                     Err(resp) => resp,
                     Ok(raw) => match self.precheck(&req, &method, &path, &raw) {
-                        Some(problem) => {
-                            error::json_error(StatusCode::BAD_REQUEST, "validation_error", problem)
-                        }
+                        Some(problem) => ApiError::validation(problem).into_response(),
                         None => match self.inner.call(req).await {
                             Ok(r) => r.into_response(),
                             Err(e) => self.explain(e, &method, &path, &raw),

@@ -1,7 +1,6 @@
 //! `GET /health` (the process is up) and `GET /ready` (database, queue and Redis answer).
 
 use otoq_core::Context;
-use poem::http::StatusCode;
 use poem::web::{Data, Json};
 use poem::{IntoResponse, Response, handler};
 use serde_json::json;
@@ -19,11 +18,11 @@ pub async fn ready(ctx: Data<&Context>) -> Response {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(e) => {
             tracing::warn!(error = %format!("{e:#}"), "not ready");
-            crate::error::json_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
+            crate::error::ApiError::new(
+                crate::error::ErrorCode::Unavailable,
                 format!("not ready: {e}"),
             )
+            .into_response()
         }
     }
 }

@@ -11,16 +11,16 @@ use poem::{Body, IntoResponse, Request, Response, handler};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::error::json_error;
+use crate::error::{ApiError, ErrorCode};
 
-fn status_of(e: &ShopifyError) -> (StatusCode, &'static str) {
+fn code_of(e: &ShopifyError) -> ErrorCode {
     match e {
-        ShopifyError::NotConfigured(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_configured"),
-        ShopifyError::Invalid(_) => (StatusCode::BAD_REQUEST, "validation_error"),
-        ShopifyError::Forged(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-        ShopifyError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-        ShopifyError::Upstream(_) => (StatusCode::BAD_GATEWAY, "shopify_error"),
-        ShopifyError::Internal(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        ShopifyError::NotConfigured(_) => ErrorCode::NotConfigured,
+        ShopifyError::Invalid(_) => ErrorCode::ValidationError,
+        ShopifyError::Forged(_) => ErrorCode::Unauthorized,
+        ShopifyError::NotFound(_) => ErrorCode::NotFound,
+        ShopifyError::Upstream(_) => ErrorCode::ShopifyError,
+        ShopifyError::Internal(_) => ErrorCode::Unavailable,
     }
 }
 
@@ -36,8 +36,7 @@ fn message_of(e: &ShopifyError) -> String {
 
 /// The error as JSON.
 fn error_json(e: ShopifyError) -> Response {
-    let (status, code) = status_of(&e);
-    json_error(status, code, message_of(&e))
+    ApiError::new(code_of(&e), message_of(&e)).into_response()
 }
 
 fn wants_html(req: &Request) -> bool {
@@ -87,22 +86,20 @@ pub async fn install(req: &Request, ctx: Data<&Context>) -> Response {
     let token = match crate::gate::bearer(req) {
         Ok(Some(t)) => t,
         Ok(None) => {
-            return json_error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+            return ApiError::unauthorized(
                 "missing API key: send `Authorization: Bearer otoq_...`",
-            );
+            )
+            .into_response();
         }
-        Err(reason) => return json_error(StatusCode::UNAUTHORIZED, "unauthorized", reason),
+        Err(reason) => return ApiError::unauthorized(reason).into_response(),
     };
     let key = match api_keys::authenticate(&ctx.db, &ctx.keys, token).await {
         Ok(Some(k)) => k,
         Ok(None) => {
-            return json_error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
+            return ApiError::unauthorized(
                 "invalid API key: it is malformed, unknown or has been revoked",
-            );
+            )
+            .into_response();
         }
         Err(e) => return error_json(ShopifyError::from(e)),
     };
@@ -151,10 +148,11 @@ pub async fn callback(req: &Request, ctx: Data<&Context>) -> Response {
             }})),
         )
             .into_response(),
-        Err(e) if html => {
-            let (status, _) = status_of(&e);
-            page(status, "The installation failed", &message_of(&e))
-        }
+        Err(e) if html => page(
+            code_of(&e).status(),
+            "The installation failed",
+            &message_of(&e),
+        ),
         Err(e) => error_json(e),
     }
 }
@@ -166,11 +164,11 @@ pub async fn receive(req: &Request, body: Body, ctx: Data<&Context>) -> Response
     let body = match body.into_bytes_limit(max).await {
         Ok(b) => b,
         Err(_) => {
-            return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+            return ApiError::new(
+                ErrorCode::PayloadTooLarge,
                 format!("the request body is over the {max}-byte limit"),
-            );
+            )
+            .into_response();
         }
     };
     let h = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());

@@ -12,6 +12,7 @@ use otoq_entities::agents;
 use poem::Response;
 
 use super::too_many;
+use crate::error::ErrorCode;
 
 const HOUR: Duration = Duration::from_secs(3_600);
 const DAY: Duration = Duration::from_secs(86_400);
@@ -26,7 +27,7 @@ pub async fn new_visitor(ctx: &Context, ip: &str) -> Result<(), Response> {
     if !d.allowed {
         return Err(too_many(
             &d,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "Too many new visitors from this address. Please try again later.",
         ));
     }
@@ -52,7 +53,7 @@ pub async fn new_conversation(
     if !d.allowed {
         return Err(too_many(
             &d,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "Too many new conversations from this address. Please try again later.",
         ));
     }
@@ -66,7 +67,7 @@ pub async fn new_conversation(
             alert(ctx, agent, "hourly", HOUR).await;
             return Err(too_many(
                 &d,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "This assistant is very busy right now. Please try again later.",
             ));
         }
@@ -80,7 +81,7 @@ pub async fn new_conversation(
             alert(ctx, agent, "daily", DAY).await;
             return Err(too_many(
                 &d,
-                "daily_limit_reached",
+                ErrorCode::DailyLimitReached,
                 "This assistant has started all the conversations it can today. Please come back later.",
             ));
         }
@@ -99,7 +100,7 @@ pub async fn message(ctx: &Context, agent: &agents::Model) -> Result<(), Respons
         alert(ctx, agent, "messages", DAY).await;
         return Err(too_many(
             &d,
-            "daily_limit_reached",
+            ErrorCode::DailyLimitReached,
             "This assistant has answered all the messages it can today. Please come back later.",
         ));
     }
