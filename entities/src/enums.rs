@@ -29,9 +29,32 @@ impl fmt::Display for UnknownValue {
 
 impl std::error::Error for UnknownValue {}
 
-/// `as_str`, `ALL`, `FromStr` (strict) and `Display` of a stored enum, from its variants' names.
-macro_rules! names {
-    ($ty:ident, $set:literal { $($variant:ident => $name:literal),+ $(,)? }) => {
+/// A stored enum: its derives (sea-orm string column, serde, poem-openapi behind `openapi`),
+/// each variant's one name, and `ALL`, `as_str`, a strict `FromStr` and `Display` from them.
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $ty:ident in $set:literal {
+            $( $(#[doc = $doc:literal])* $variant:ident = $name:literal ),+ $(,)?
+        }
+    ) => {
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize,
+            Deserialize,
+        )]
+        #[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+        $(#[$meta])*
+        pub enum $ty {
+            $(
+                $(#[doc = $doc])*
+                #[sea_orm(string_value = $name)]
+                #[serde(rename = $name)]
+                #[cfg_attr(feature = "openapi", oai(rename = $name))]
+                $variant,
+            )+
+        }
+
         impl $ty {
             /// Every value, in declaration order.
             pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
@@ -67,26 +90,16 @@ macro_rules! names {
     };
 }
 
-/// A subscription plan.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Plan {
-    Free,
-    Starter,
-    Growth,
-    Pro,
-    Enterprise,
+stored_enum! {
+    /// A subscription plan.
+    pub enum Plan in "plan" {
+        Free = "free",
+        Starter = "starter",
+        Growth = "growth",
+        Pro = "pro",
+        Enterprise = "enterprise",
+    }
 }
-names!(Plan, "plan" { Free => "free", Starter => "starter", Growth => "growth", Pro => "pro", Enterprise => "enterprise" });
 
 impl Plan {
     /// Whether keys of this plan may use the REST API.
@@ -120,201 +133,105 @@ impl Plan {
     }
 }
 
-/// How the agent speaks.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Personality {
-    Professional,
-    Friendly,
-    Casual,
-    Formal,
+stored_enum! {
+    /// How the agent speaks.
+    pub enum Personality in "personality" {
+        Professional = "professional",
+        Friendly = "friendly",
+        Casual = "casual",
+        Formal = "formal",
+    }
 }
-names!(Personality, "personality" { Professional => "professional", Friendly => "friendly", Casual => "casual", Formal => "formal" });
 
-/// When the widget shows its lead form.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum LeadFormTrigger {
-    /// After `lead_form_after_messages` visitor messages, and at handoff.
-    AfterMessages,
-    /// Only when the visitor asks for a person.
-    Handoff,
-    /// Never.
-    Off,
+stored_enum! {
+    /// When the widget shows its lead form.
+    pub enum LeadFormTrigger in "lead_form_trigger" {
+        /// After `lead_form_after_messages` visitor messages, and at handoff.
+        AfterMessages = "after_messages",
+        /// Only when the visitor asks for a person.
+        Handoff = "handoff",
+        /// Never.
+        Off = "off",
+    }
 }
-names!(LeadFormTrigger, "lead_form_trigger" { AfterMessages => "after_messages", Handoff => "handoff", Off => "off" });
 
-/// Where a conversation stands.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ConversationStatus {
-    /// The AI answers.
-    Active,
-    /// The visitor asked for a person; the owner was emailed and the AI is silent.
-    HandoffRequested,
-    Closed,
+stored_enum! {
+    /// Where a conversation stands.
+    pub enum ConversationStatus in "status" {
+        /// The AI answers.
+        Active = "active",
+        /// The visitor asked for a person; the owner was emailed and the AI is silent.
+        HandoffRequested = "handoff_requested",
+        Closed = "closed",
+    }
 }
-names!(ConversationStatus, "status" { Active => "active", HandoffRequested => "handoff_requested", Closed => "closed" });
 
-/// How the visitor feels, judged from their messages.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(
-    feature = "openapi",
-    oai(rename = "SentimentLabel", rename_all = "lowercase")
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Sentiment {
-    Positive,
-    Neutral,
-    Negative,
+stored_enum! {
+    /// How the visitor feels, judged from their messages.
+    #[cfg_attr(feature = "openapi", oai(rename = "SentimentLabel"))]
+    pub enum Sentiment in "sentiment" {
+        Positive = "positive",
+        Neutral = "neutral",
+        Negative = "negative",
+    }
 }
-names!(Sentiment, "sentiment" { Positive => "positive", Neutral => "neutral", Negative => "negative" });
 
-/// Who wrote a message.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The visitor.
-    User,
-    /// The agent.
-    Assistant,
-    /// A notice, such as the handoff confirmation.
-    System,
+stored_enum! {
+    /// Who wrote a message.
+    pub enum Role in "role" {
+        /// The visitor.
+        User = "user",
+        /// The agent.
+        Assistant = "assistant",
+        /// A notice, such as the handoff confirmation.
+        System = "system",
+    }
 }
-names!(Role, "role" { User => "user", Assistant => "assistant", System => "system" });
 
-/// Where a lead came from.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum LeadSource {
-    /// Contact details the visitor gave in chat.
-    Chat,
-    /// The widget's lead form.
-    Form,
-    /// Created through the API.
-    Api,
+stored_enum! {
+    /// Where a lead came from.
+    pub enum LeadSource in "source" {
+        /// Contact details the visitor gave in chat.
+        Chat = "chat",
+        /// The widget's lead form.
+        Form = "form",
+        /// Created through the API.
+        Api = "api",
+    }
 }
-names!(LeadSource, "source" { Chat => "chat", Form => "form", Api => "api" });
 
-/// The kind of a knowledge source.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(
-    feature = "openapi",
-    oai(rename = "SourceType", rename_all = "lowercase")
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    Url,
-    Text,
-    Qa,
-    File,
-    /// A Shopify shop's catalog (created by installing the app).
-    Shopify,
+stored_enum! {
+    /// The kind of a knowledge source.
+    #[cfg_attr(feature = "openapi", oai(rename = "SourceType"))]
+    pub enum SourceKind in "type" {
+        Url = "url",
+        Text = "text",
+        Qa = "qa",
+        File = "file",
+        /// A Shopify shop's catalog (created by installing the app).
+        Shopify = "shopify",
+    }
 }
-names!(SourceKind, "type" { Url => "url", Text => "text", Qa => "qa", File => "file", Shopify => "shopify" });
 
-/// Where a source's sync stands.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceStatus {
-    Queued,
-    Processing,
-    Ready,
-    Failed,
+stored_enum! {
+    /// Where a source's sync stands.
+    pub enum SourceStatus in "status" {
+        Queued = "queued",
+        Processing = "processing",
+        Ready = "ready",
+        Failed = "failed",
+    }
 }
-names!(SourceStatus, "status" { Queued => "queued", Processing => "processing", Ready => "ready", Failed => "failed" });
 
-/// How often a source is synced again by itself.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(
-    feature = "openapi",
-    oai(rename = "RefreshMode", rename_all = "lowercase")
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Refresh {
-    Off,
-    Daily,
-    Weekly,
+stored_enum! {
+    /// How often a source is synced again by itself.
+    #[cfg_attr(feature = "openapi", oai(rename = "RefreshMode"))]
+    pub enum Refresh in "refresh" {
+        Off = "off",
+        Daily = "daily",
+        Weekly = "weekly",
+    }
 }
-names!(Refresh, "refresh" { Off => "off", Daily => "daily", Weekly => "weekly" });
 
 impl Refresh {
     /// When the next automatic sync is due after one finishing at `now`.
@@ -327,114 +244,59 @@ impl Refresh {
     }
 }
 
-/// Where a webhook delivery stands.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryStatus {
-    /// Waiting for its next attempt at `next_attempt_at`.
-    Pending,
-    /// Being attempted.
-    Delivering,
-    Succeeded,
-    /// Out of retries (or the endpoint is gone); replay it with `POST .../retry`.
-    Failed,
+stored_enum! {
+    /// Where a webhook delivery stands.
+    pub enum DeliveryStatus in "status" {
+        /// Waiting for its next attempt at `next_attempt_at`.
+        Pending = "pending",
+        /// Being attempted.
+        Delivering = "delivering",
+        Succeeded = "succeeded",
+        /// Out of retries (or the endpoint is gone); replay it with `POST .../retry`.
+        Failed = "failed",
+    }
 }
-names!(DeliveryStatus, "status" { Pending => "pending", Delivering => "delivering", Succeeded => "succeeded", Failed => "failed" });
 
-/// Where a connected Shopify shop stands.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ShopStatus {
-    Active,
-    Uninstalled,
+stored_enum! {
+    /// Where a connected Shopify shop stands.
+    pub enum ShopStatus in "status" {
+        Active = "active",
+        Uninstalled = "uninstalled",
+    }
 }
-names!(ShopStatus, "status" { Active => "active", Uninstalled => "uninstalled" });
 
-/// A queued job's state (a job that is done is deleted).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "lowercase"
-)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    Queued,
-    /// Out of attempts: kept for inspection, never run again.
-    Dead,
+stored_enum! {
+    /// A queued job's state (a job that is done is deleted).
+    pub enum JobStatus in "status" {
+        Queued = "queued",
+        /// Out of attempts: kept for inspection, never run again.
+        Dead = "dead",
+    }
 }
-names!(JobStatus, "status" { Queued => "queued", Dead => "dead" });
 
-/// The kind of a background job (the `kind` tag of its JSON payload).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[sea_orm(
-    rs_type = "String",
-    db_type = "String(StringLen::None)",
-    rename_all = "snake_case"
-)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    PurgeAgent,
-    SyncSource,
-    PurgeSource,
-    HandoffEmail,
-    DeliverWebhook,
-    ClassifySentiment,
-    ShopifyProduct,
-    LimitEmail,
+stored_enum! {
+    /// The kind of a background job (the `kind` tag of its JSON payload).
+    pub enum JobKind in "kind" {
+        PurgeAgent = "purge_agent",
+        SyncSource = "sync_source",
+        PurgeSource = "purge_source",
+        HandoffEmail = "handoff_email",
+        DeliverWebhook = "deliver_webhook",
+        ClassifySentiment = "classify_sentiment",
+        ShopifyProduct = "shopify_product",
+        LimitEmail = "limit_email",
+    }
 }
-names!(JobKind, "kind" {
-    PurgeAgent => "purge_agent",
-    SyncSource => "sync_source",
-    PurgeSource => "purge_source",
-    HandoffEmail => "handoff_email",
-    DeliverWebhook => "deliver_webhook",
-    ClassifySentiment => "classify_sentiment",
-    ShopifyProduct => "shopify_product",
-    LimitEmail => "limit_email",
-});
 
-/// An event a webhook endpoint can receive.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-pub enum EventName {
-    /// A lead was captured (the reference's payload).
-    #[cfg_attr(feature = "openapi", oai(rename = "lead.captured"))]
-    #[sea_orm(string_value = "lead.captured")]
-    #[serde(rename = "lead.captured")]
-    LeadCaptured,
-    /// Sent by `POST /webhook/test`.
-    #[cfg_attr(feature = "openapi", oai(rename = "webhook.test"))]
-    #[sea_orm(string_value = "webhook.test")]
-    #[serde(rename = "webhook.test")]
-    WebhookTest,
+stored_enum! {
+    /// An event a webhook endpoint can receive.
+    pub enum EventName in "event" {
+        /// A lead was captured (the reference's payload).
+        LeadCaptured = "lead.captured",
+        /// Sent by `POST /webhook/test`.
+        WebhookTest = "webhook.test",
+    }
 }
-names!(EventName, "event" { LeadCaptured => "lead.captured", WebhookTest => "webhook.test" });
 
 #[cfg(test)]
 mod tests {
