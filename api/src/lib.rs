@@ -8,6 +8,7 @@ mod gate;
 mod middleware;
 pub mod routes;
 mod security;
+pub mod text;
 pub mod timestamp;
 pub mod widget;
 

@@ -29,6 +29,7 @@ pub mod retrieval;
 pub mod secrets;
 pub mod shopify;
 pub mod sources;
+pub mod text;
 pub mod webhooks;
 
 pub use context::Context;

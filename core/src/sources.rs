@@ -72,19 +72,17 @@ pub enum NewSource {
 
 fn required_text(field: &str, v: &str, max: usize) -> Result<String> {
     let t = v.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(Error::validation(
-            field,
-            format!("`{field}` must be 1 to {max} characters"),
-        ));
-    }
-    if t.contains('\0') {
-        return Err(Error::validation(
+    match crate::text::check(t, max, false) {
+        Ok(()) => Ok(t.to_string()),
+        Err(crate::text::TextProblem::Nul) => Err(Error::validation(
             field,
             format!("`{field}` must not contain NUL characters"),
-        ));
+        )),
+        Err(_) => Err(Error::validation(
+            field,
+            format!("`{field}` must be 1 to {max} characters"),
+        )),
     }
-    Ok(t.to_string())
 }
 
 /// Checks a website address: absolute http(s), with a host, no credentials.

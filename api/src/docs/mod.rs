@@ -2,7 +2,7 @@
 
 mod markdown;
 
-use poem_openapi::{ExtraHeader, OpenApiService};
+use poem_openapi::{ExtraHeader, LicenseObject, OpenApiService};
 
 use crate::routes::{
     agents::AgentsApi, analytics::AnalyticsApi, api_keys::ApiKeysApi, chat::ChatApi,
@@ -38,35 +38,25 @@ Enterprise plan.\n\n\
 
 /// The OpenAPI service with its server set to `{public_url}/api/v1`.
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (
-            AgentsApi,
-            SourcesApi,
-            ChatApi,
-            ConversationsApi,
-            AnalyticsApi,
-            LeadsApi,
-            WebhookApi,
-            ApiKeysApi,
-        ),
-        "otoq API",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(DESCRIPTION)
-    .server(format!("{}/api/v1", public_url.trim_end_matches('/')))
-    .extra_response_header::<u64, _>(
-        ExtraHeader::new("X-RateLimit-Limit").description("Requests allowed per window"),
-    )
-    .extra_response_header::<u64, _>(
-        ExtraHeader::new("X-RateLimit-Remaining").description("Requests left in this window"),
-    )
-    .extra_response_header::<u64, _>(
-        ExtraHeader::new("X-RateLimit-Reset")
-            .description("Unix time (seconds) when the window resets"),
-    )
-    .extra_response_header::<String, _>(
-        ExtraHeader::new("X-Request-Id").description("Identifies the request in logs"),
-    )
+    OpenApiService::new(Apis::default(), "otoq API", env!("CARGO_PKG_VERSION"))
+        .description(DESCRIPTION)
+        .license(
+            LicenseObject::new("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"),
+        )
+        .server(format!("{}/api/v1", public_url.trim_end_matches('/')))
+        .extra_response_header::<u64, _>(
+            ExtraHeader::new("X-RateLimit-Limit").description("Requests allowed per window"),
+        )
+        .extra_response_header::<u64, _>(
+            ExtraHeader::new("X-RateLimit-Remaining").description("Requests left in this window"),
+        )
+        .extra_response_header::<u64, _>(
+            ExtraHeader::new("X-RateLimit-Reset")
+                .description("Unix time (seconds) when the window resets"),
+        )
+        .extra_response_header::<String, _>(
+            ExtraHeader::new("X-Request-Id").description("Identifies the request in logs"),
+        )
 }
 
 /// The spec as JSON text.

@@ -16,6 +16,7 @@ use super::agent_widget::{self, EmbedCode, LeadField, LeadFormTrigger};
 use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
+use crate::text::{NonBlankText, Text};
 use crate::timestamp::Timestamp;
 
 /// An AI agent.
@@ -81,20 +82,13 @@ impl From<Model> for Agent {
 #[oai(deny_unknown_fields, example)]
 pub struct CreateAgent {
     /// 1–100 characters.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub name: String,
+    pub name: NonBlankText<100>,
     /// Default `professional`.
     pub personality: Option<Personality>,
-    #[oai(validator(max_length = 10000, pattern = r"^[^\x00]*$"))]
-    pub system_prompt: Option<String>,
+    pub system_prompt: Option<Text<10000>>,
     #[oai(validator(max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
     pub language: Option<String>,
-    #[oai(validator(max_length = 1000, pattern = r"^[^\x00]*$"))]
-    pub welcome_message: Option<String>,
+    pub welcome_message: Option<Text<1000>>,
     /// Default `#6366f1`.
     #[oai(validator(pattern = r"^#[0-9a-fA-F]{6}$"))]
     pub primary_color: Option<String>,
@@ -124,11 +118,11 @@ pub struct CreateAgent {
 impl poem_openapi::types::Example for CreateAgent {
     fn example() -> Self {
         CreateAgent {
-            name: "Support Bot".into(),
+            name: NonBlankText::literal("Support Bot"),
             personality: Some(Personality::Friendly),
             system_prompt: None,
             language: None,
-            welcome_message: Some("Hi! How can I help?".into()),
+            welcome_message: Some(Text::literal("Hi! How can I help?")),
             primary_color: Some("#6366f1".into()),
             is_active: None,
             allowed_origins: Some(vec!["https://shop.example.com".into()]),
@@ -144,19 +138,12 @@ impl poem_openapi::types::Example for CreateAgent {
 #[derive(Object)]
 #[oai(deny_unknown_fields, example)]
 pub struct UpdateAgent {
-    #[oai(validator(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub name: Option<String>,
+    pub name: Option<NonBlankText<100>>,
     pub personality: Option<Personality>,
-    #[oai(validator(max_length = 10000, pattern = r"^[^\x00]*$"))]
-    pub system_prompt: MaybeUndefined<String>,
+    pub system_prompt: MaybeUndefined<Text<10000>>,
     #[oai(validator(max_length = 35, pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))]
     pub language: MaybeUndefined<String>,
-    #[oai(validator(max_length = 1000, pattern = r"^[^\x00]*$"))]
-    pub welcome_message: MaybeUndefined<String>,
+    pub welcome_message: MaybeUndefined<Text<1000>>,
     #[oai(validator(pattern = r"^#[0-9a-fA-F]{6}$"))]
     pub primary_color: Option<String>,
     pub is_active: Option<bool>,
@@ -183,7 +170,7 @@ pub struct UpdateAgent {
 impl poem_openapi::types::Example for UpdateAgent {
     fn example() -> Self {
         UpdateAgent {
-            name: Some("Updated Bot".into()),
+            name: Some(NonBlankText::literal("Updated Bot")),
             personality: None,
             system_prompt: MaybeUndefined::Undefined,
             language: MaybeUndefined::Undefined,
@@ -199,11 +186,11 @@ impl poem_openapi::types::Example for UpdateAgent {
     }
 }
 
-fn patch(v: MaybeUndefined<String>) -> Patch<String> {
+fn patch<T: Into<String>>(v: MaybeUndefined<T>) -> Patch<String> {
     match v {
         MaybeUndefined::Undefined => Patch::Keep,
         MaybeUndefined::Null => Patch::Clear,
-        MaybeUndefined::Value(v) => Patch::Set(v),
+        MaybeUndefined::Value(v) => Patch::Set(v.into()),
     }
 }
 
@@ -214,6 +201,7 @@ pub enum Created {
     Created(Json<envelope::Data<Agent>>),
 }
 
+#[derive(Default)]
 pub struct AgentsApi;
 
 #[OpenApi(prefix_path = "/agents", tag = "Tag::Agents")]
@@ -252,11 +240,11 @@ impl AgentsApi {
     ) -> Result<Created, ApiError> {
         let b = body.0;
         let new = NewAgent {
-            name: b.name,
+            name: b.name.into(),
             personality: b.personality,
-            system_prompt: b.system_prompt,
+            system_prompt: b.system_prompt.map(Into::into),
             language: b.language,
-            welcome_message: b.welcome_message,
+            welcome_message: b.welcome_message.map(Into::into),
             primary_color: b.primary_color,
             is_active: b.is_active,
             allowed_origins: b.allowed_origins,
@@ -296,7 +284,7 @@ impl AgentsApi {
     ) -> Result<Json<envelope::Data<Agent>>, ApiError> {
         let b = body.0;
         let p = AgentPatch {
-            name: b.name,
+            name: b.name.map(Into::into),
             personality: b.personality,
             system_prompt: patch(b.system_prompt),
             language: patch(b.language),

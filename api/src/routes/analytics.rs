@@ -52,6 +52,7 @@ pub struct Analytics {
     pub knowledge_gaps: Vec<KnowledgeGap>,
 }
 
+#[derive(Default)]
 pub struct AnalyticsApi;
 
 #[OpenApi(tag = "Tag::Analytics")]

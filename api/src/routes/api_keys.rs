@@ -13,6 +13,7 @@ use super::Tag;
 use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
+use crate::text::NonBlankText;
 use crate::timestamp::Timestamp;
 
 /// An API key, without its secret.
@@ -55,12 +56,7 @@ pub struct CreatedApiKey {
 #[oai(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// 1–100 characters, to tell keys apart.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub name: String,
+    pub name: NonBlankText<100>,
 }
 
 /// The key was created.
@@ -70,6 +66,7 @@ pub enum Created {
     Created(Json<envelope::Data<CreatedApiKey>>),
 }
 
+#[derive(Default)]
 pub struct ApiKeysApi;
 
 #[OpenApi(prefix_path = "/api-keys", tag = "Tag::ApiKeys")]

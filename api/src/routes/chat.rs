@@ -21,6 +21,7 @@ use super::Tag;
 use crate::envelope;
 use crate::error::ApiError;
 use crate::security::ApiKey;
+use crate::text::NonBlankText;
 use otoq_entities::enums::ConversationStatus;
 
 /// A visitor's message to an agent.
@@ -28,12 +29,7 @@ use otoq_entities::enums::ConversationStatus;
 pub struct ChatRequest {
     pub agent_id: Uuid,
     /// What the visitor wrote.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 4000,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub message: String,
+    pub message: NonBlankText<4000>,
     /// Continue this conversation; omit to start a new one (counted toward the month's plan limit).
     pub conversation_id: Option<Uuid>,
     /// Answer with Server-Sent Events: `token` events with pieces of the reply, then one `done`
@@ -124,11 +120,38 @@ fn sse(event: &str, data: &serde_json::Value) -> Bytes {
     Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
 }
 
+/// A reply as the widget's visitors see it: sources without the internal `source_id` and
+/// `chunk_id`.
+fn public_view(mut result: serde_json::Value) -> serde_json::Value {
+    if let Some(sources) = result["sources"].as_array_mut() {
+        for s in sources.iter_mut().filter_map(|s| s.as_object_mut()) {
+            s.remove("source_id");
+            s.remove("chunk_id");
+        }
+    }
+    result
+}
+
 impl IntoResponse for ChatResponse {
     fn into_response(self) -> Response {
+        self.render(false)
+    }
+}
+
+impl ChatResponse {
+    /// The reply for a widget visitor (see `public_view`).
+    pub fn into_public_response(self) -> Response {
+        self.render(true)
+    }
+
+    fn render(self, public: bool) -> Response {
+        let view = move |r: ChatResult| {
+            let v = r.to_json().unwrap_or_default();
+            if public { public_view(v) } else { v }
+        };
         match self {
             ChatResponse::Json(result, timing) => {
-                let mut resp = Json(envelope::Data { data: *result }).into_response();
+                let mut resp = Json(serde_json::json!({ "data": view(*result) })).into_response();
                 if let Ok(v) = timing.parse() {
                     resp.headers_mut().insert("server-timing", v);
                 }
@@ -142,8 +165,8 @@ impl IntoResponse for ChatResponse {
                         ChatEvent::Token(t) => sse("token", &serde_json::json!({ "text": t })),
                         ChatEvent::Done(reply) => {
                             seen.store(true, Ordering::Relaxed);
-                            let data = ChatResult::from(*reply);
-                            sse("done", &serde_json::json!({ "data": data.to_json() }))
+                            let data = view(ChatResult::from(*reply));
+                            sse("done", &serde_json::json!({ "data": data }))
                         }
                     })
                     .chain(futures::stream::once(async move {
@@ -226,6 +249,7 @@ impl ApiResponse for ChatResponse {
     }
 }
 
+#[derive(Default)]
 pub struct ChatApi;
 
 #[OpenApi(tag = "Tag::Chat")]
@@ -246,7 +270,7 @@ impl ChatApi {
     ) -> Result<ChatResponse, ApiError> {
         let input = ChatInput {
             agent_id: body.0.agent_id,
-            message: body.0.message,
+            message: body.0.message.into(),
             conversation_id: body.0.conversation_id,
             visitor_id: None,
         };

@@ -104,6 +104,7 @@ async fn detail(ctx: &Context, conv: Model) -> Result<ConversationDetail, ApiErr
     })
 }
 
+#[derive(Default)]
 pub struct ConversationsApi;
 
 #[OpenApi(tag = "Tag::Conversations")]

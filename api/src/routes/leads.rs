@@ -15,6 +15,7 @@ use super::Tag;
 use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
+use crate::text::Text;
 use crate::timestamp::Timestamp;
 
 /// Why a lead scored what it did: one signal and its points.
@@ -83,8 +84,7 @@ pub struct CreateLead {
     pub agent_id: Uuid,
     /// The conversation it came from; a lead with the same conversation and email is updated.
     pub conversation_id: Option<Uuid>,
-    #[oai(validator(max_length = 200, pattern = r"^[^\x00]*$"))]
-    pub name: Option<String>,
+    pub name: Option<Text<200>>,
     /// An email address; the domain is lower-cased.
     #[oai(validator(
         max_length = 254,
@@ -95,8 +95,7 @@ pub struct CreateLead {
     /// (`+351 912 345 678`); stored as E.164.
     #[oai(validator(max_length = 30, pattern = r"^\+[1-9](?:[ -]?[0-9]){7,14}$"))]
     pub phone: Option<String>,
-    #[oai(validator(max_length = 200, pattern = r"^[^\x00]*$"))]
-    pub company: Option<String>,
+    pub company: Option<Text<200>>,
     /// `form` (the widget's form) or `api` (default).
     pub source: Option<InputSource>,
 }
@@ -112,10 +111,11 @@ pub enum Captured {
     Updated(Json<envelope::Data<Lead>>),
 }
 
-fn text(v: Option<String>) -> Option<String> {
+fn text<T: std::ops::Deref<Target = str>>(v: Option<T>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+#[derive(Default)]
 pub struct LeadsApi;
 
 #[OpenApi(tag = "Tag::Leads")]

@@ -15,6 +15,7 @@ use super::Tag;
 use crate::envelope::{self, Page};
 use crate::error::ApiError;
 use crate::security::ApiKey;
+use crate::text::NonBlankText;
 use crate::timestamp::Timestamp;
 
 /// What a sync found and did so far.
@@ -96,12 +97,7 @@ pub struct UrlSourceInput {
     ))]
     pub url: String,
     /// Defaults to the host name.
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub name: Option<String>,
+    pub name: Option<NonBlankText<200>>,
     /// Pages to read at most (default 500; capped by the plan: free 50, starter 200, growth 1,000,
     /// pro 5,000, enterprise 50,000).
     #[oai(validator(minimum(value = "1"), maximum(value = "50000")))]
@@ -116,47 +112,22 @@ pub struct UrlSourceInput {
 /// A text to learn.
 #[derive(Object)]
 pub struct TextSourceInput {
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub title: String,
-    #[oai(validator(
-        min_length = 1,
-        max_length = 500000,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub content: String,
+    pub title: NonBlankText<200>,
+    pub content: NonBlankText<500000>,
 }
 
 /// A question and its answer; the pair is kept whole.
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct QaPairInput {
-    #[oai(validator(
-        min_length = 1,
-        max_length = 1000,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub question: String,
-    #[oai(validator(
-        min_length = 1,
-        max_length = 10000,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub answer: String,
+    pub question: NonBlankText<1000>,
+    pub answer: NonBlankText<10000>,
 }
 
 /// Questions and answers.
 #[derive(Object)]
 pub struct QaSourceInput {
-    #[oai(validator(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"
-    ))]
-    pub title: Option<String>,
+    pub title: Option<NonBlankText<200>>,
     #[oai(validator(min_items = 1, max_items = 1000))]
     pub pairs: Vec<QaPairInput>,
 }
@@ -193,6 +164,7 @@ pub enum Accepted {
     Accepted(Json<envelope::Data<Source>>),
 }
 
+#[derive(Default)]
 pub struct SourcesApi;
 
 #[OpenApi(tag = "Tag::Sources")]
@@ -243,23 +215,23 @@ impl SourcesApi {
         let new = match body.0 {
             CreateSource::Url(u) => NewSource::Url {
                 url: u.url,
-                name: u.name,
+                name: u.name.map(Into::into),
                 max_pages: u.max_pages,
                 max_depth: u.max_depth,
                 refresh: u.refresh.unwrap_or(Refresh::Off),
             },
             CreateSource::Text(t) => NewSource::Text {
-                title: t.title,
-                content: t.content,
+                title: t.title.into(),
+                content: t.content.into(),
             },
             CreateSource::Qa(q) => NewSource::Qa {
-                title: q.title,
+                title: q.title.map(Into::into),
                 pairs: q
                     .pairs
                     .into_iter()
                     .map(|p| QaPair {
-                        question: p.question,
-                        answer: p.answer,
+                        question: p.question.into(),
+                        answer: p.answer.into(),
                     })
                     .collect(),
             },

@@ -156,6 +156,7 @@ pub enum Replayed {
     Accepted(Json<envelope::Data<Delivery>>),
 }
 
+#[derive(Default)]
 pub struct WebhookApi;
 
 #[OpenApi(tag = "Tag::Webhooks")]

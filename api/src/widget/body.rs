@@ -46,12 +46,8 @@ impl Body {
         match self.map.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => {
-                if s.chars().count() > max {
-                    return Err(format!("`{field}` must be at most {max} characters"));
-                }
-                if s.contains('\0') {
-                    return Err(format!("`{field}` must not contain NUL characters"));
-                }
+                otoq_core::text::check(s, max, true)
+                    .map_err(|p| format!("`{field}` {}", p.describe(max)))?;
                 let t = s.trim();
                 Ok((!t.is_empty()).then(|| t.to_string()))
             }
