@@ -33,7 +33,13 @@
     var token = store.get("visitor");
     if (token) headers["X-Otoq-Visitor"] = token;
     if (body) headers["Content-Type"] = "application/json";
-    return fetch(api + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, credentials: "omit" });
+    return fetch(api + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, credentials: "omit" })
+      .then(function (res) {
+        // A token near its end comes back renewed: keep the new one.
+        var renewed = res.headers.get("X-Otoq-Visitor");
+        if (renewed) store.set("visitor", renewed);
+        return res;
+      });
   }
 
   function readError(res) {
@@ -390,16 +396,22 @@
   if (cached) {
     try { host = render(JSON.parse(cached)); } catch (e) { store.set("config", null); host = null; }
   }
-  call("GET", "/config").then(function (res) {
+  // The iframe variant's page carries its config: a same-origin GET has no `Origin`, which an
+  // agent with allowed origins requires.
+  var inline = script.getAttribute("data-frame") === "true" && document.getElementById("otoq-config");
+  var loaded = inline ? Promise.resolve({ data: JSON.parse(inline.textContent) }) : call("GET", "/config").then(function (res) {
     if (!res.ok) return readError(res);
-    return res.json().then(function (b) {
+    return res.json();
+  });
+  loaded.then(function (b) {
+    {
       var raw = JSON.stringify(b.data);
       if (host && raw === cached) return;
       store.set("config", raw);
       if (host && host.getAttribute("data-open") === "true") return;
       if (host) host.remove();
       host = render(b.data);
-    });
+    }
   }).catch(function (e) {
     if (host && e && e.status) { host.remove(); host = null; store.set("config", null); }
     warn(e && e.message ? e.message : "the chat could not load");

@@ -25,3 +25,4 @@ mod widget_browser;
 mod widget_burn;
 mod widget_embed;
 mod widget_limits;
+mod widget_public;

@@ -7,8 +7,7 @@ use poem::{Request, Response};
 /// Headers the widget sends besides the simple ones.
 const ALLOW_HEADERS: &str = "Content-Type, X-Otoq-Visitor";
 /// Response headers the widget may read.
-const EXPOSE_HEADERS: &str =
-    "Retry-After, X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset";
+const EXPOSE_HEADERS: &str = "Retry-After, X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-Otoq-Visitor";
 
 /// The request's `Origin`, if it sent one.
 pub fn origin(req: &Request) -> Option<String> {
@@ -19,38 +18,26 @@ pub fn origin(req: &Request) -> Option<String> {
         .filter(|v| !v.is_empty() && v != "null")
 }
 
-/// Whether the origin is this deployment's own (the iframe variant of the widget).
-fn same_origin(req: &Request, origin: &str) -> bool {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_ascii_lowercase);
-    let origin_host = origin.split_once("://").map(|(_, h)| h);
-    host.is_some() && origin_host == host.as_deref()
+/// The origin (`scheme://host[:port]`, lower case) of the deployment's public URL.
+pub fn own_origin(public_url: &str) -> Option<String> {
+    let url = url::Url::parse(public_url).ok()?;
+    let origin = url.origin();
+    origin
+        .is_tuple()
+        .then(|| origin.ascii_serialization().to_ascii_lowercase())
 }
 
-/// Whether a browser says the request came from this deployment's own page.
-fn fetched_same_origin(req: &Request) -> bool {
-    req.headers()
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes() == b"same-origin")
-}
-
-/// Whether the agent may be used from `origin`: its `allowed_origins` (empty allows every
-/// origin), or the deployment's own pages (the iframe variant). Without an `Origin` and not
-/// from the deployment's own pages, only agents open to every origin answer.
-pub fn allowed(req: &Request, agent: &agents::Model, origin: Option<&str>) -> bool {
+/// Whether the agent may be used from `origin`: with an empty `allowed_origins` from anywhere;
+/// otherwise only with an `Origin` in the list or equal to the deployment's own (`own`, the
+/// iframe variant's page). A request without `Origin` is refused: no other header (`Host`,
+/// `Sec-Fetch-Site`) stands in for it.
+pub fn allowed(agent: &agents::Model, origin: Option<&str>, own: Option<&str>) -> bool {
     let list: Vec<String> =
         serde_json::from_value(agent.allowed_origins.clone()).unwrap_or_default();
     if list.is_empty() {
         return true;
     }
-    match origin {
-        // Browsers leave `Origin` out of same-origin GETs; `Sec-Fetch-Site` still says where from.
-        None => fetched_same_origin(req),
-        Some(o) => list.iter().any(|a| a == o) || same_origin(req, o),
-    }
+    origin.is_some_and(|o| list.iter().any(|a| a == o) || own == Some(o))
 }
 
 /// Adds the CORS headers of a response to `origin` (`*` when the request named none).

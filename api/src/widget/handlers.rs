@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::body::Body;
 use super::{fail, limits, too_many, visitor};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::routes::chat::{ChatResponse, timing};
 
 /// One public request: the app, the request, its agent and its body.
@@ -29,10 +29,12 @@ pub struct Call<'a> {
     pub raw: &'a [u8],
     /// The client's address (see `client_ip`).
     pub ip: &'a str,
+    /// A renewed visitor token to answer in `X-Otoq-Visitor` (see `visitor`).
+    pub renewed: std::sync::OnceLock<String>,
 }
 
 fn invalid(message: String) -> Response {
-    fail(StatusCode::BAD_REQUEST, "validation_error", message)
+    fail(ErrorCode::ValidationError, message)
 }
 
 fn core_error(e: otoq_core::Error) -> Response {
@@ -47,9 +49,12 @@ fn data(status: StatusCode, value: Value) -> Response {
 
 /// `GET config`: what the widget needs to draw itself.
 pub fn config(c: &Call<'_>) -> Response {
-    let a = c.agent;
-    data(
-        StatusCode::OK,
+    data(StatusCode::OK, config_value(c.agent))
+}
+
+/// The widget's config of agent `a` (also inlined in the iframe variant's page).
+pub fn config_value(a: &agents::Model) -> Value {
+    {
         json!({
             "public_id": a.public_id,
             "name": a.name,
@@ -60,8 +65,8 @@ pub fn config(c: &Call<'_>) -> Response {
                 "trigger": a.lead_form_trigger,
                 "after_messages": a.lead_form_after_messages,
             },
-        }),
-    )
+        })
+    }
 }
 
 /// `POST visitors`: a new visitor token.
@@ -86,8 +91,7 @@ async fn visitor_of(c: &Call<'_>) -> Result<Uuid, Response> {
         .trim();
     let unknown = || {
         fail(
-            StatusCode::UNAUTHORIZED,
-            "invalid_visitor",
+            ErrorCode::InvalidVisitor,
             format!(
                 "missing or unknown visitor token in X-Otoq-Visitor: get one with POST /widget/v1/{}/visitors",
                 c.agent.public_id
@@ -98,12 +102,16 @@ async fn visitor_of(c: &Call<'_>) -> Result<Uuid, Response> {
         return Err(unknown());
     }
     let id = match visitor::verify(c.ctx, &c.agent.public_id, token, c.ip).await {
-        Ok(visitor::Verified::Visitor(id)) => id,
+        Ok(visitor::Verified::Visitor { id, renewed }) => {
+            if let Some(token) = renewed {
+                let _ = c.renewed.set(token);
+            }
+            id
+        }
         Ok(visitor::Verified::Invalid) => return Err(unknown()),
         Ok(visitor::Verified::OtherAddress) => {
             return Err(fail(
-                StatusCode::UNAUTHORIZED,
-                "invalid_visitor",
+                ErrorCode::InvalidVisitor,
                 format!(
                     "this visitor token was issued to another network address: get a new one with POST /widget/v1/{}/visitors",
                     c.agent.public_id
@@ -125,7 +133,7 @@ async fn visitor_of(c: &Call<'_>) -> Result<Uuid, Response> {
     if !d.allowed {
         return Err(too_many(
             &d,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "You are sending messages too fast. Please wait a moment.",
         ));
     }
@@ -183,19 +191,32 @@ async fn chat_inner(c: &Call<'_>) -> Result<Response, Response> {
         conversation_id,
         visitor_id: Some(visitor.to_string()),
     };
+    // The plan's name is the owner's business: a visitor hears only that the month is used up.
+    let public = |e: otoq_core::Error| match e {
+        otoq_core::Error::PlanLimit(_) => ApiError::new(
+            ErrorCode::PlanLimitReached,
+            format!(
+                "This assistant has used up its {} conversations for this month; existing \
+                 conversations continue. Please come back later.",
+                plan.monthly_conversations().unwrap_or(0)
+            ),
+        )
+        .into_response(),
+        other => core_error(other),
+    };
     let resp = if stream {
         let events = chat::chat(c.ctx, c.agent.account_id, plan, input)
             .await
-            .map_err(core_error)?;
+            .map_err(public)?;
         ChatResponse::Stream(events)
     } else {
         let reply = chat::chat_once(c.ctx, c.agent.account_id, plan, input)
             .await
-            .map_err(core_error)?;
+            .map_err(public)?;
         let t = timing(&reply);
         ChatResponse::Json(Box::new(reply.into()), t)
     };
-    Ok(resp.into_response())
+    Ok(resp.into_public_response())
 }
 
 /// `POST leads`: the lead form, `{conversation_id?, name?, email?, phone?, company?}`.

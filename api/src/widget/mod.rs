@@ -13,10 +13,10 @@ mod visitor;
 
 use otoq_core::Context;
 use otoq_core::ratelimit::{Decision, unix_now};
-use poem::http::{Method, StatusCode, header};
+use poem::http::{Method, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
-use crate::error::json_error;
+use crate::error::{ApiError, ErrorCode};
 
 /// The public routes under `/widget/v1`.
 pub struct PublicRoutes {
@@ -24,15 +24,16 @@ pub struct PublicRoutes {
 }
 
 /// A public route's error response.
-pub(crate) fn fail(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    json_error(status, code, message)
+pub(crate) fn fail(code: ErrorCode, message: impl Into<String>) -> Response {
+    ApiError::new(code, message).into_response()
 }
 
 /// 429 with `Retry-After` for a refused rate-limit decision.
-pub(crate) fn too_many(d: &Decision, code: &str, message: &str) -> Response {
-    let mut resp = fail(StatusCode::TOO_MANY_REQUESTS, code, message);
+pub(crate) fn too_many(d: &Decision, code: ErrorCode, message: &str) -> Response {
+    let mut resp = ApiError::new(code, message)
+        .retry_after(d.retry_after(unix_now()))
+        .into_response();
     let h = resp.headers_mut();
-    h.insert(header::RETRY_AFTER, d.retry_after(unix_now()).into());
     h.insert("x-ratelimit-limit", d.limit.into());
     h.insert("x-ratelimit-remaining", d.remaining.into());
     h.insert("x-ratelimit-reset", d.reset_at.into());
@@ -71,12 +72,11 @@ impl PublicRoutes {
         let parts: Vec<&str> = path.split('/').collect();
         let (public_id, action) = match parts.as_slice() {
             [p, rest @ ..] if !p.is_empty() && !rest.is_empty() => (*p, rest),
-            _ => return fail(StatusCode::NOT_FOUND, "not_found", "no such route"),
+            _ => return fail(ErrorCode::NotFound, "no such route"),
         };
         if req.headers().contains_key(header::AUTHORIZATION) {
             return fail(
-                StatusCode::BAD_REQUEST,
-                "validation_error",
+                ErrorCode::ValidationError,
                 "the widget's public routes take no API key: never put an API key in a web page",
             );
         }
@@ -93,22 +93,21 @@ impl PublicRoutes {
         if !ip.allowed {
             return too_many(
                 &ip,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "Too many requests from this address. Please slow down.",
             );
         }
         if public_id.len() > 64 {
-            return fail(StatusCode::NOT_FOUND, "not_found", "agent not found");
+            return fail(ErrorCode::NotFound, "agent not found");
         }
         let agent = match otoq_core::agents::by_public_id(ctx, public_id).await {
             Ok(a) => a,
-            Err(e) => return crate::error::ApiError::from(e).into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
         };
         let is_frame = action == ["frame"] && req.method() == Method::GET;
-        if !is_frame && !cors::allowed(&req, &agent, origin) {
-            return fail(
-                StatusCode::FORBIDDEN,
-                "origin_not_allowed",
+        let own = cors::own_origin(&ctx.config.public_url);
+        if !is_frame && !cors::allowed(&agent, origin, own.as_deref()) {
+            return fail(ErrorCode::OriginNotAllowed,
                 match origin {
                     Some(o) => format!("this assistant is not enabled on {o}: add the origin to the agent's allowed_origins"),
                     None => "this assistant only answers requests from its allowed origins (an Origin header is required)".into(),
@@ -123,8 +122,7 @@ impl PublicRoutes {
         }
         if !agent.is_active {
             return fail(
-                StatusCode::FORBIDDEN,
-                "agent_unavailable",
+                ErrorCode::AgentUnavailable,
                 "This assistant is unavailable right now. Please try again later.",
             );
         }
@@ -133,15 +131,13 @@ impl PublicRoutes {
                 Ok(b) => b,
                 Err(poem::error::ReadBodyError::PayloadTooLarge) => {
                     return fail(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
+                        ErrorCode::PayloadTooLarge,
                         format!("the request body is over the {}-byte limit", body::MAX_BODY),
                     );
                 }
                 Err(e) => {
                     return fail(
-                        StatusCode::BAD_REQUEST,
-                        "validation_error",
+                        ErrorCode::ValidationError,
                         format!("cannot read the request body: {e}"),
                     );
                 }
@@ -155,6 +151,7 @@ impl PublicRoutes {
             agent: &agent,
             raw: &raw,
             ip: &client,
+            renewed: std::sync::OnceLock::new(),
         };
         let method = req.method().clone();
         let found = match (method, action) {
@@ -166,7 +163,7 @@ impl PublicRoutes {
             (Method::GET, ["conversations", id]) => Some(handlers::conversation(&call, id).await),
             _ => None,
         };
-        found.unwrap_or_else(|| {
+        let mut resp = found.unwrap_or_else(|| {
             let known = matches!(
                 action,
                 ["config" | "visitors" | "chat" | "leads" | "handoff" | "frame"]
@@ -174,14 +171,19 @@ impl PublicRoutes {
             );
             if known {
                 fail(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "method_not_allowed",
+                    ErrorCode::MethodNotAllowed,
                     "this route does not accept that method",
                 )
             } else {
-                fail(StatusCode::NOT_FOUND, "not_found", "no such route")
+                fail(ErrorCode::NotFound, "no such route")
             }
-        })
+        });
+        if let Some(token) = call.renewed.get()
+            && let Ok(v) = header::HeaderValue::from_str(token)
+        {
+            resp.headers_mut().insert(visitor::HEADER, v);
+        }
+        resp
     }
 }
 

@@ -98,7 +98,12 @@ pub fn frame(agent: &agents::Model) -> Response {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>Chat</title><style>html,body{{margin:0;background:transparent}}</style></head><body>\
+         <script type=\"application/json\" id=\"otoq-config\">{}</script>\
          <script src=\"/widget.js\" data-agent=\"{}\" data-frame=\"true\"></script></body></html>",
+        // `<` escaped so no text of the agent's can close the script element.
+        super::handlers::config_value(agent)
+            .to_string()
+            .replace('<', "\\u003c"),
         agent.public_id
     );
     let mut resp = Response::builder()
