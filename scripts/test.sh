@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: formatting and lints first (they fail fast), services,
-# the Rust suite on SQLite and on Postgres + Redis, then schemathesis against the live spec.
+# the Rust suite on SQLite and on Postgres + Redis, then schemathesis against the live spec and the
+# contract check (scripts/contract.sh: lint, generated clients).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,3 +64,5 @@ psql -h 127.0.0.1 -U postgres -Atqc "SELECT datname FROM pg_database WHERE datna
 
 cargo nextest run --workspace --profile ci
 bash scripts/schemathesis.sh
+# The contract: lint clean, and generated Python and TypeScript clients run a story against it.
+bash scripts/contract.sh

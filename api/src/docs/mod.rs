@@ -101,7 +101,71 @@ pub fn spec_value(public_url: &str) -> serde_json::Value {
             }
         }
     }
+    drop_null_example_fields(&mut spec);
+    drop_unused_components(&mut spec);
     spec
+}
+
+/// Examples show what they set: a `null` field says nothing, and beside an enum reference it is
+/// not even a valid value of the schema.
+fn drop_null_example_fields(spec: &mut serde_json::Value) {
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    for schema in schemas.values_mut() {
+        if let Some(example) = schema.get_mut("example").and_then(|e| e.as_object_mut()) {
+            example.retain(|_, v| !v.is_null());
+        }
+    }
+}
+
+/// Removes the schemas nothing refers to (such as union members `flatten_union_members` copied).
+fn drop_unused_components(spec: &mut serde_json::Value) {
+    fn refs(v: &serde_json::Value, out: &mut std::collections::HashSet<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                if let Some(r) = o.get("$ref").and_then(|r| r.as_str()) {
+                    out.insert(r.to_string());
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut used = std::collections::HashSet::new();
+    if let Some(o) = spec.as_object() {
+        for (_, v) in o.iter().filter(|(k, _)| *k != "components") {
+            refs(v, &mut used);
+        }
+    }
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    // What the used schemas refer to is used too, to the end of the chain.
+    let mut todo: Vec<String> = used.iter().cloned().collect();
+    while let Some(r) = todo.pop() {
+        let Some(schema) = r
+            .strip_prefix("#/components/schemas/")
+            .and_then(|n| schemas.get(n))
+        else {
+            continue;
+        };
+        let mut found = std::collections::HashSet::new();
+        refs(schema, &mut found);
+        for f in found {
+            if used.insert(f.clone()) {
+                todo.push(f);
+            }
+        }
+    }
+    schemas.retain(|name, _| used.contains(&format!("#/components/schemas/{name}")));
 }
 
 /// poem-openapi describes each member of a discriminated union as `allOf: [{type: enum}, $ref]`.
