@@ -141,7 +141,10 @@ fn quiet_limit(activity: &AtomicU64, limits: &ServerLimits) -> Duration {
 
 /// Answers a connection over the limit with a JSON 503 and closes it.
 async fn refuse<Io: tokio::io::AsyncWrite + Unpin>(mut io: Io) {
-    let body = r#"{"error":"server_busy","message":"the server has too many open connections; try again in a moment"}"#;
+    let body = format!(
+        r#"{{"error":"{}","message":"the server has too many open connections; try again in a moment"}}"#,
+        otoq_api::error::ErrorCode::ServerBusy.as_str()
+    );
     let head = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
         body.len()

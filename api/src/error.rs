@@ -33,6 +33,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 409: conflicts with an existing resource.
     Conflict,
+    /// 408: the request's headers did not arrive in time (answered by the connection layer).
+    Timeout,
     /// 413: the body is over the limit.
     PayloadTooLarge,
     /// 429: too many requests; see `Retry-After`.
@@ -49,6 +51,8 @@ pub enum ErrorCode {
     Unavailable,
     /// 503: the Shopify app is not configured on this deployment.
     NotConfigured,
+    /// 503: the server has too many open connections (answered by the connection layer).
+    ServerBusy,
 }
 
 impl ErrorCode {
@@ -62,11 +66,12 @@ impl ErrorCode {
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Conflict => StatusCode::CONFLICT,
+            Timeout => StatusCode::REQUEST_TIMEOUT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RateLimited | PlanLimitReached | DailyLimitReached => StatusCode::TOO_MANY_REQUESTS,
             InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ShopifyError => StatusCode::BAD_GATEWAY,
-            Unavailable | NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Unavailable | NotConfigured | ServerBusy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -83,6 +88,7 @@ impl ErrorCode {
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             Conflict => "conflict",
+            Timeout => "timeout",
             PayloadTooLarge => "payload_too_large",
             RateLimited => "rate_limited",
             PlanLimitReached => "plan_limit_reached",
@@ -91,6 +97,7 @@ impl ErrorCode {
             ShopifyError => "shopify_error",
             Unavailable => "unavailable",
             NotConfigured => "not_configured",
+            ServerBusy => "server_busy",
         }
     }
 }

@@ -85,6 +85,28 @@ fn required_text(field: &str, v: &str, max: usize) -> Result<String> {
     }
 }
 
+/// Queues the sync `run_id` of source `id` in `txn`, commits it and wakes a worker.
+async fn sync_and_commit(
+    ctx: &Context,
+    txn: sea_orm::DatabaseTransaction,
+    account_id: Uuid,
+    id: Uuid,
+    run_id: Uuid,
+) -> Result<()> {
+    Queue::enqueue_in(
+        &txn,
+        &Job::SyncSource {
+            account_id,
+            source_id: id,
+            run_id,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    ctx.queue.notify().await;
+    Ok(())
+}
+
 /// Checks a website address: absolute http(s), with a host, no credentials.
 pub fn validate_url(raw: &str) -> Result<url::Url> {
     let bad = |why: &str| Error::validation("url", format!("`url` {why}"));
@@ -262,17 +284,7 @@ pub async fn create(
             .exec_without_returning(&txn)
             .await?;
     }
-    Queue::enqueue_in(
-        &txn,
-        &Job::SyncSource {
-            account_id,
-            source_id: id,
-            run_id,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    ctx.queue.notify().await;
+    sync_and_commit(ctx, txn, account_id, id, run_id).await?;
     Ok(source)
 }
 
@@ -367,17 +379,7 @@ pub async fn resync(ctx: &Context, account_id: Uuid, id: Uuid) -> Result<sources
         .filter(sources::Column::Id.eq(id))
         .exec(&txn)
         .await?;
-    Queue::enqueue_in(
-        &txn,
-        &Job::SyncSource {
-            account_id,
-            source_id: id,
-            run_id,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    ctx.queue.notify().await;
+    sync_and_commit(ctx, txn, account_id, id, run_id).await?;
     get(&ctx.db, account_id, id).await
 }
 

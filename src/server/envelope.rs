@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use otoq_api::error::ErrorCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A client connection's socket with activity tracking and error rewriting.
@@ -50,13 +51,20 @@ fn rewrite(head: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let (code, message) = match status {
-        "400" => ("validation_error", "the request is not valid HTTP"),
-        "408" => ("timeout", "the request's headers did not arrive in time"),
-        "413" => ("payload_too_large", "the request is too large"),
-        "414" => ("validation_error", "the request line is too long"),
-        "431" => ("validation_error", "the request's headers are too large"),
+        "400" => (ErrorCode::ValidationError, "the request is not valid HTTP"),
+        "408" => (
+            ErrorCode::Timeout,
+            "the request's headers did not arrive in time",
+        ),
+        "413" => (ErrorCode::PayloadTooLarge, "the request is too large"),
+        "414" => (ErrorCode::ValidationError, "the request line is too long"),
+        "431" => (
+            ErrorCode::ValidationError,
+            "the request's headers are too large",
+        ),
         _ => return None,
     };
+    let code = code.as_str();
     let reason = text[..text.find("\r\n")?].to_string();
     let body = format!(r#"{{"error":"{code}","message":"{message}"}}"#);
     Some(

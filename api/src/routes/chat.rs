@@ -176,7 +176,7 @@ impl ChatResponse {
                             sse(
                                 "error",
                                 &serde_json::json!({
-                                    "error": "internal_error",
+                                    "error": crate::error::ErrorCode::InternalError.as_str(),
                                     "message": "The reply could not be completed. Retry, or contact support with the X-Request-Id."
                                 }),
                             )
