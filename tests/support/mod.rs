@@ -102,6 +102,8 @@ impl TestEnv {
                 );
                 vars.insert("DATABASE_URL".into(), url);
                 vars.insert("REDIS_URL".into(), redis_url());
+                // The scaled mode refuses to start without a key.
+                vars.insert("OTOQ_SECRET_KEY".into(), format!("test-key-{id}-{id}"));
             }
         }
         for (k, v) in [
