@@ -294,6 +294,28 @@ pub enum SourceStatus {
 }
 names!(SourceStatus, "status" { Queued => "queued", Processing => "processing", Ready => "ready", Failed => "failed" });
 
+/// Where a page or file of a source stands: indexed (wholly or in part), being read, or not
+/// indexed (failed, or skipped on purpose: robots.txt, noindex, not a web page).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "lowercase"
+)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentStatus {
+    Indexed,
+    Partial,
+    Processing,
+    Failed,
+    Skipped,
+}
+names!(DocumentStatus, "document status" { Indexed => "indexed", Partial => "partial", Processing => "processing", Failed => "failed", Skipped => "skipped" });
+
 /// How often a source is synced again by itself.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
