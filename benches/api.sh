@@ -132,6 +132,7 @@ MODE=scaled
 timeout 30 psql -q -d postgres -c "CREATE DATABASE $DB_NAME"; DB_CREATED=1
 port=$(free_port)
 export OTOQ_DATA_DIR=$TMP/scaled OTOQ_BIND=127.0.0.1:$port REDIS_URL=$REDIS \
+  OTOQ_SECRET_KEY=$(head -c 32 /dev/urandom | base64) \
   DATABASE_URL=postgres://$PGUSER@$PGHOST:$PGPORT/$DB_NAME
 BASE=http://$OTOQ_BIND
 mkdir -p "$OTOQ_DATA_DIR"

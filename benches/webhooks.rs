@@ -109,6 +109,8 @@ impl Storage {
                 "REDIS_URL",
                 std::env::var("BENCH_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
             );
+            // The scaled mode refuses to start without a key.
+            vars.insert("OTOQ_SECRET_KEY", format!("bench-key-{id}-{id}"));
             pg_db = Some((conn, name));
         }
         Ok(Storage {

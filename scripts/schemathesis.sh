@@ -26,9 +26,9 @@ run_mode() {
   if [ "$mode" = scaled ]; then
     db=otoq_schemathesis_$$
     psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" >/dev/null
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db REDIS_URL=redis://127.0.0.1:6379
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$db REDIS_URL=redis://127.0.0.1:6379 OTOQ_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
   else
-    unset DATABASE_URL REDIS_URL
+    unset DATABASE_URL REDIS_URL OTOQ_SECRET_KEY
   fi
   alice=$("$bin" accounts create --email alice@example.com --plan pro | python3 -c 'import sys,json; print(json.load(sys.stdin)["api_key"])')
   bob=$("$bin" accounts create --email bob@example.com --plan pro | python3 -c 'import sys,json; print(json.load(sys.stdin)["api_key"])')

@@ -38,6 +38,8 @@ impl Running {
         for t in self.tasks {
             let _ = t.await;
         }
+        // Counted requests not yet written are kept for the next start.
+        self.ctx.limiter.flush().await;
     }
 
     /// Waits until the process is told to stop by a signal, then stops.
@@ -79,10 +81,9 @@ pub async fn start(mut config: Config, role: Role) -> anyhow::Result<Running> {
     if role == Role::Serve {
         migrate(&ctx).await?;
     }
-    if ctx.config.is_sqlite() {
-        // An unusable key file (empty, short) refuses to start rather than seal with it.
-        ctx.secret_box().await?;
-    }
+    // An unusable key file (empty, short), or no OTOQ_SECRET_KEY in the scaled mode, refuses
+    // to start rather than seal with a key anyone could read or guess.
+    ctx.secret_box().await?;
     let (shutdown, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut addr = None;

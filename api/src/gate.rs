@@ -95,8 +95,9 @@ impl<E: Endpoint> Gate<E> {
             .map_err(|e| (None, e.into_response()))?;
         let public = PUBLIC.contains(&req.original_uri().path());
         let (bucket, limit) = match &caller {
+            // One budget per account: more keys do not multiply the limit.
             Caller::Key(k) if k.plan.has_api_access() => {
-                (format!("key:{}", k.key_id), limits.for_plan(k.plan))
+                (format!("account:{}", k.account_id), limits.for_plan(k.plan))
             }
             _ => (format!("ip:{}", client_ip(req)), limits.anonymous),
         };

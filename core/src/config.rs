@@ -89,7 +89,7 @@ pub struct SmtpConfig {
     pub from: String,
 }
 
-/// Requests allowed per window, per API key for each plan with API access, and per client IP
+/// Requests allowed per window, per account (all its keys together) for each plan with API access, and per client IP
 /// for requests without a valid key.
 #[derive(Clone, Debug)]
 pub struct RateLimitConfig {

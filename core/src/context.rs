@@ -10,7 +10,7 @@ use crate::bus::Bus;
 use crate::config::Config;
 use crate::embed::Embedder;
 use crate::queue::Queue;
-use crate::ratelimit::{MemoryLimiter, RateLimiter, RedisLimiter};
+use crate::ratelimit::{RateLimiter, RedisLimiter, StoredLimiter};
 use crate::read_cache::AccountCache;
 
 /// Everything a route or a job needs, cheap to clone.
@@ -64,7 +64,7 @@ impl Context {
                     Some(conn),
                 )
             }
-            None => (Bus::local(), Arc::new(MemoryLimiter::default()), None),
+            None => (Bus::local(), Arc::new(StoredLimiter::new(db.clone())), None),
         };
         let queue = Queue::new(db.clone(), bus.clone());
         let keys = KeyCache::new(&bus);

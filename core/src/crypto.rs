@@ -1,8 +1,8 @@
 //! Encryption of stored secrets (webhook signing secrets) with the deployment's secret key.
 //!
-//! The key comes from `OTOQ_SECRET_KEY`; without it, one is generated once and kept in the
-//! data directory (embedded mode) or in the database's settings (scaled mode, so every
-//! process shares it — set `OTOQ_SECRET_KEY` to keep it apart from the data).
+//! The key comes from `OTOQ_SECRET_KEY`; without it, the embedded mode generates one once and
+//! keeps it in the data directory. The scaled mode requires the variable: a key kept in the
+//! database it protects would protect nothing.
 
 use anyhow::{Context as _, bail};
 use base64::Engine;
@@ -89,21 +89,38 @@ pub async fn resolve_key(config: &Config, db: &DatabaseConnection) -> anyhow::Re
             .with_context(|| format!("cannot read the secret key {}", path.display()))?;
         return checked_key_file(&path, &written);
     }
-    db.execute_raw(statement(
-        db,
-        "INSERT INTO settings (name, value) VALUES ('secret_key', {}) ON CONFLICT (name) DO NOTHING",
-        [fresh.into()],
-    ))
-    .await?;
+    anyhow::bail!("{}", missing_scaled_key(stored_key(db).await.is_some()))
+}
+
+/// The key an earlier version generated and kept in the database's settings, if any.
+pub async fn stored_key(db: &DatabaseConnection) -> Option<String> {
     let row = db
         .query_one_raw(statement(
             db,
             "SELECT value FROM settings WHERE name = 'secret_key'",
             [],
         ))
-        .await?
-        .context("the secret key setting is missing")?;
-    Ok(row.try_get_by_index::<String>(0)?)
+        .await
+        .ok()??;
+    row.try_get_by_index::<String>(0).ok()
+}
+
+/// Why the scaled mode will not start without `OTOQ_SECRET_KEY`, and how to make one.
+pub fn missing_scaled_key(stored: bool) -> String {
+    let mut msg = String::from(
+        "OTOQ_SECRET_KEY is not set: with Postgres every process needs the same key, and it must not \
+         live in the database it protects. Make one with `openssl rand -base64 32` (or \
+         `head -c 32 /dev/urandom | base64`), keep it in your secret store and set it on every \
+         `otoq api` and `otoq worker` process",
+    );
+    if stored {
+        msg.push_str(
+            ". This database holds the key an earlier version generated (`SELECT value FROM settings \
+             WHERE name = 'secret_key'`): set OTOQ_SECRET_KEY to that value so that stored secrets \
+             can still be read, then delete the row",
+        );
+    }
+    msg
 }
 
 /// Fewest characters a key file may hold: an empty or short one would make every seal guessable.

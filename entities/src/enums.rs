@@ -224,6 +224,18 @@ stored_enum! {
 }
 
 stored_enum! {
+    /// Where a page or file of a source stands: indexed (wholly or in part), being read, or not
+    /// indexed (failed, or skipped on purpose: robots.txt, noindex, not a web page).
+    pub enum DocumentStatus in "document status" {
+        Indexed = "indexed",
+        Partial = "partial",
+        Processing = "processing",
+        Failed = "failed",
+        Skipped = "skipped",
+    }
+}
+
+stored_enum! {
     /// How often a source is synced again by itself.
     #[cfg_attr(feature = "openapi", oai(rename = "RefreshMode"))]
     pub enum Refresh in "refresh" {
@@ -334,6 +346,7 @@ mod tests {
         agree::<Role>();
         agree::<LeadSource>();
         agree::<SourceKind>();
+        agree::<DocumentStatus>();
         agree::<SourceStatus>();
         agree::<Refresh>();
         agree::<DeliveryStatus>();

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod chunks;
 pub mod conversations;
+pub mod document_failures;
 pub mod documents;
 pub mod enums;
 pub mod jobs;

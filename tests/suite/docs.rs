@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::support::process::run_otoq;
 use crate::support::{Backend, TestEnv, spawn_app};
 
-const ROUTES: [(&str, &str); 30] = [
+const ROUTES: [(&str, &str); 31] = [
     ("get", "/agents"),
     ("post", "/agents"),
     ("get", "/agents/{id}"),
@@ -19,6 +19,7 @@ const ROUTES: [(&str, &str); 30] = [
     ("post", "/agents/{id}/sources"),
     ("post", "/agents/{id}/sources/upload"),
     ("get", "/sources/{id}"),
+    ("get", "/sources/{id}/documents"),
     ("post", "/sources/{id}/resync"),
     ("delete", "/sources/{id}"),
     ("post", "/chat"),
@@ -124,7 +125,7 @@ async fn cli_prints_the_same_spec() {
     let spec: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(spec["servers"][0]["url"], "https://api.example.com/api/v1");
     let paths: Vec<&String> = spec["paths"].as_object().unwrap().keys().collect();
-    assert_eq!(paths.len(), 22);
+    assert_eq!(paths.len(), 23);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,7 @@ mod rate_limit;
 mod reembed;
 mod resilience;
 mod shopify;
+mod source_documents;
 mod support_selftest;
 mod tenancy;
 mod webhooks;

@@ -1,5 +1,6 @@
 //! Spawning the app against fresh storage, and small HTTP helpers.
 
+pub mod graphql_cost;
 pub mod llm;
 pub mod process;
 pub mod proxy;
@@ -102,6 +103,8 @@ impl TestEnv {
                 );
                 vars.insert("DATABASE_URL".into(), url);
                 vars.insert("REDIS_URL".into(), redis_url());
+                // The scaled mode refuses to start without a key.
+                vars.insert("OTOQ_SECRET_KEY".into(), format!("test-key-{id}-{id}"));
             }
         }
         for (k, v) in [

@@ -1,6 +1,7 @@
 //! A local fake Shopify: the authorize page (redirects back with a signed query), the token
 //! endpoint (code and refresh-token grants, expiring tokens) and the Admin GraphQL endpoint
-//! (products over several cursor pages, scripted throttling); it records what it receives.
+//! (products over several cursor pages, variants and media paged as asked, scripted
+//! throttling, queries over 1,000 points refused as Shopify does); it records what it receives.
 //! Its signatures are computed here, independently of otoq's code.
 
 use std::collections::{HashMap, VecDeque};
@@ -38,6 +39,8 @@ pub struct GraphqlCall {
     pub variables: Value,
     /// What the fake answered: 200, 401 or 429.
     pub status: u16,
+    /// The requested cost by Shopify's rules.
+    pub cost: u64,
     pub throttled: bool,
     /// When it arrived.
     pub at: Instant,
@@ -131,6 +134,48 @@ fn cost(available: f64) -> Value {
         "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": available, "restoreRate": 100.0}}})
 }
 
+/// The size and start asked of a product's `field` connection (`variants`, `media`) in `query`.
+fn nested_page(query: &str, variables: &Value, field: &str) -> Option<(usize, usize)> {
+    let at = query.find(&format!("{field}(first:"))?;
+    let args = &query[at..at + query[at..].find(')')?];
+    let first: usize = args
+        .split("first:")
+        .nth(1)?
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let start = if args.contains("after:") {
+        variables["after"]
+            .as_str()
+            .and_then(|c| c.rsplit(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    Some((first, start))
+}
+
+/// A product as a query sees it: its variants and media cut to the page it asked for.
+fn shaped(product: &Value, query: &str, variables: &Value) -> Value {
+    let mut p = product.clone();
+    for field in ["variants", "media"] {
+        let all = product[field]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let (first, start) = nested_page(query, variables, field).unwrap_or((all.len(), 0));
+        let end = (start + first).min(all.len());
+        p[field] = json!({
+            "pageInfo": {"hasNextPage": end < all.len(), "endCursor": format!("{field}:{end}")},
+            "nodes": all[start.min(end)..end].to_vec(),
+        });
+    }
+    p
+}
+
 struct Serve {
     state: Shared,
 }
@@ -218,6 +263,7 @@ impl Serve {
             query: query.clone(),
             variables: variables.clone(),
             status: 200,
+            cost: super::graphql_cost::requested_cost(&query, &variables),
             throttled: false,
             at: Instant::now(),
         };
@@ -227,6 +273,16 @@ impl Serve {
             return json_response(
                 401,
                 json!({"errors": "[API] Invalid API key or access token"}),
+            );
+        }
+        if call.cost > 1000 {
+            let cost = call.cost;
+            s.graphql.push(call);
+            return json_response(
+                200,
+                json!({"errors": [{"message": format!("Query cost is {cost}, which exceeds the single query max cost limit (1000)."),
+                    "extensions": {"code": "MAX_COST_EXCEEDED", "cost": cost, "maxCost": 1000,
+                        "documentation": "https://shopify.dev/api/usage/rate-limits"}}]}),
             );
         }
         if let Some(t) = s.throttles.pop_front() {
@@ -260,7 +316,7 @@ impl Serve {
                     s.products
                         .iter()
                         .find(|p| p["id"] == *id)
-                        .cloned()
+                        .map(|p| shaped(p, &query, &variables))
                         .unwrap_or(Value::Null)
                 })
                 .collect();
@@ -271,7 +327,11 @@ impl Serve {
         }
         if query.contains("product(id:") {
             let id = variables["id"].as_str().unwrap_or_default();
-            let found = s.products.iter().find(|p| p["id"] == id).cloned();
+            let found = s
+                .products
+                .iter()
+                .find(|p| p["id"] == id)
+                .map(|p| shaped(p, &query, &variables));
             return json_response(
                 200,
                 json!({"data": {"product": found}, "extensions": cost(1990.0)}),
@@ -293,7 +353,10 @@ impl Serve {
             .cloned()
             .collect();
         let end = (start + s.page_size).min(listed.len());
-        let nodes: Vec<Value> = listed[start.min(end)..end].to_vec();
+        let nodes: Vec<Value> = listed[start.min(end)..end]
+            .iter()
+            .map(|p| shaped(p, &query, &variables))
+            .collect();
         let more = end < listed.len();
         json_response(
             200,
@@ -360,6 +423,16 @@ impl FakeShopify {
     /// The value of `OTOQ_SHOPIFY_ADMIN_BASE_URL` pointing at this fake.
     pub fn admin_base(&self) -> String {
         format!("{}/{{shop}}", self.base)
+    }
+
+    /// Revokes every access token issued so far (the refresh tokens still work).
+    pub fn revoke_access_tokens(&self) {
+        self.state.lock().unwrap().access.clear();
+    }
+
+    /// Revokes every refresh token issued so far.
+    pub fn revoke_refresh_tokens(&self) {
+        self.state.lock().unwrap().refresh.clear();
     }
 
     /// The next GraphQL requests get these throttling answers first.

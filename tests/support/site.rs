@@ -15,6 +15,8 @@ pub struct Page {
     pub content_type: String,
     pub body: String,
     pub delay: Duration,
+    /// Sent instead of `body`, with this `Content-Encoding` (a compressed page).
+    pub encoded: Option<(String, Vec<u8>)>,
 }
 
 impl Page {
@@ -25,6 +27,7 @@ impl Page {
             content_type: "text/html; charset=utf-8".into(),
             body: body.into(),
             delay: Duration::ZERO,
+            encoded: None,
         }
     }
 
@@ -35,6 +38,15 @@ impl Page {
             content_type: content_type.into(),
             body: body.into(),
             delay: Duration::ZERO,
+            encoded: None,
+        }
+    }
+
+    /// An HTML page sent as `bytes` with `Content-Encoding: encoding`.
+    pub fn compressed(encoding: &str, bytes: Vec<u8>) -> Self {
+        Page {
+            encoded: Some((encoding.into(), bytes)),
+            ..Page::html("")
         }
     }
 
@@ -75,10 +87,13 @@ impl Endpoint for Serve {
         if !page.delay.is_zero() {
             tokio::time::sleep(page.delay).await;
         }
-        Ok(Response::builder()
+        let builder = Response::builder()
             .status(StatusCode::from_u16(page.status).unwrap())
-            .content_type(page.content_type)
-            .body(page.body))
+            .content_type(page.content_type);
+        Ok(match page.encoded {
+            Some((encoding, bytes)) => builder.header("content-encoding", encoding).body(bytes),
+            None => builder.body(page.body),
+        })
     }
 }
 

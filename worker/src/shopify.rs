@@ -8,19 +8,47 @@ use otoq_core::shopify::admin::Admin;
 use otoq_entities::shopify_shops;
 use serde_json::Value;
 
-/// Products per page: with 64 variants and 10 media each, a page stays under Shopify's
-/// 1,000-point limit for one query.
-pub const PAGE_SIZE: u32 = 10;
+/// Shopify refuses a query whose requested cost is above this many points.
+pub const MAX_QUERY_COST: u32 = 1_000;
+/// Variants and media read with each product; a product with more is completed page by page.
+pub const VARIANTS_PER_PRODUCT: u32 = 32;
+pub const MEDIA_PER_PRODUCT: u32 = 10;
+/// Variants or media per follow-up page of one product (cost 3 + 2 × this).
+const NESTED_PAGE: u32 = 250;
 
-const PRODUCT_FIELDS: &str = "id title handle descriptionHtml vendor productType tags status updatedAt onlineStoreUrl \
- priceRangeV2 { minVariantPrice { amount currencyCode } maxVariantPrice { amount currencyCode } } \
- variants(first: 64) { pageInfo { hasNextPage } nodes { title sku price availableForSale inventoryQuantity selectedOptions { name value } } } \
- media(first: 10) { nodes { alt ... on MediaImage { image { url altText } } } }";
+const VARIANT_FIELDS: &str =
+    "title sku price availableForSale inventoryQuantity selectedOptions { name value }";
+const MEDIA_FIELDS: &str = "alt ... on MediaImage { image { url altText } }";
+
+fn product_fields() -> String {
+    format!(
+        "id title handle descriptionHtml vendor productType tags status updatedAt onlineStoreUrl \
+ priceRangeV2 {{ minVariantPrice {{ amount currencyCode }} maxVariantPrice {{ amount currencyCode }} }} \
+ variants(first: {VARIANTS_PER_PRODUCT}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {VARIANT_FIELDS} }} }} \
+ media(first: {MEDIA_PER_PRODUCT}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {MEDIA_FIELDS} }} }}"
+    )
+}
+
+/// The requested cost of one product as [`product_fields`] asks for it, by Shopify's rules
+/// (an object 1 point, a connection 2 plus its size times one node; scalars and `pageInfo`
+/// free): the product 1, `priceRangeV2` with its two prices 3, the variants (each with its
+/// `selectedOptions` object) 2 + 2 × V, the media (each with its image) 2 + 2 × M.
+pub const fn product_cost() -> u32 {
+    1 + 3 + (2 + 2 * VARIANTS_PER_PRODUCT) + (2 + 2 * MEDIA_PER_PRODUCT)
+}
+
+/// Products per page (and per `nodes(ids:)` query): as many as keep the requested cost
+/// (2 for the connection plus one product each) within [`MAX_QUERY_COST`].
+pub const PAGE_SIZE: u32 = (MAX_QUERY_COST - 2) / product_cost();
+
+const _: () = assert!(PAGE_SIZE >= 1 && 2 + PAGE_SIZE * product_cost() <= MAX_QUERY_COST);
+const _: () = assert!(3 + 2 * NESTED_PAGE <= MAX_QUERY_COST);
 
 /// One page of the shop's active products.
 pub fn products_query() -> String {
     format!(
-        "query Products($first: Int!, $after: String, $query: String) {{ products(first: $first, after: $after, query: $query) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {PRODUCT_FIELDS} }} }} }}"
+        "query Products($first: Int!, $after: String, $query: String) {{ products(first: $first, after: $after, query: $query) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {} }} }} }}",
+        product_fields()
     )
 }
 
@@ -35,13 +63,51 @@ pub fn product_ids_query() -> &'static str {
 /// Several products by id.
 pub fn products_by_id_query() -> String {
     format!(
-        "query ProductsById($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Product {{ {PRODUCT_FIELDS} }} }} }}"
+        "query ProductsById($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Product {{ {} }} }} }}",
+        product_fields()
     )
 }
 
 /// One product by id.
 pub fn product_query() -> String {
-    format!("query Product($id: ID!) {{ product(id: $id) {{ {PRODUCT_FIELDS} }} }}")
+    format!(
+        "query Product($id: ID!) {{ product(id: $id) {{ {} }} }}",
+        product_fields()
+    )
+}
+
+/// Reads the variants and media of `product` beyond the first page, page by page, into it.
+pub async fn complete(admin: &mut Admin, product: &mut Value) -> Result<(), ShopifyError> {
+    let Some(id) = product["id"].as_str().map(str::to_string) else {
+        return Ok(());
+    };
+    for (field, fields) in [("variants", VARIANT_FIELDS), ("media", MEDIA_FIELDS)] {
+        let query = format!(
+            "query More($id: ID!, $after: String) {{ product(id: $id) {{ {field}(first: {NESTED_PAGE}, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ {fields} }} }} }} }}"
+        );
+        loop {
+            let info = &product[field]["pageInfo"];
+            let Some(after) = info["endCursor"].as_str().map(str::to_string) else {
+                break;
+            };
+            if info["hasNextPage"] != true {
+                break;
+            }
+            let data = admin
+                .query(&query, serde_json::json!({ "id": id, "after": after }))
+                .await?;
+            let more = &data["product"][field];
+            let nodes = more["nodes"].as_array().cloned().unwrap_or_default();
+            if nodes.is_empty() && more["pageInfo"]["hasNextPage"] == true {
+                break;
+            }
+            if let Some(list) = product[field]["nodes"].as_array_mut() {
+                list.extend(nodes);
+            }
+            product[field]["pageInfo"] = more["pageInfo"].clone();
+        }
+    }
+    Ok(())
 }
 
 /// A client of the shop's Admin API with a fresh token.
@@ -50,7 +116,7 @@ pub async fn admin(
     shop: &shopify_shops::Model,
 ) -> Result<Admin, ShopifyError> {
     let token = otoq_core::shopify::tokens::access_token(ctx, shop).await?;
-    Admin::new(ctx, &shop.shop, token)
+    Admin::for_shop(ctx, shop, token)
 }
 
 fn text(v: &Value) -> Option<String> {

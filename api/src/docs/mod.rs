@@ -34,7 +34,7 @@ Enterprise plan.\n\n\
 403 `forbidden`, 404 `not_found`, 405 `method_not_allowed` (with `Allow`), 413 `payload_too_large`, \
 429 `rate_limited` (with `Retry-After`), 500 `internal_error`.\n\n\
 **Rate limits.** Every response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` \
-(unix seconds), and an `X-Request-Id`.";
+(unix seconds), and an `X-Request-Id`. The budget is per account: all its keys share it.";
 
 /// The OpenAPI service with its server set to `{public_url}/api/v1`.
 pub fn service(public_url: &str) -> OpenApiService<Apis, ()> {

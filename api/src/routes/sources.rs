@@ -1,8 +1,10 @@
-//! Knowledge sources: `/agents/{id}/sources`, `/agents/{id}/sources/upload` and `/sources/{id}`.
+//! Knowledge sources: `/agents/{id}/sources`, `/agents/{id}/sources/upload`, `/sources/{id}`
+//! and the pages or files of one, `/sources/{id}/documents`.
 
 use otoq_core::Context;
+use otoq_core::knowledge::outcomes;
 use otoq_core::sources::{self, NewSource, QaPair, Refresh};
-use otoq_entities::enums::{SourceKind, SourceStatus};
+use otoq_entities::enums::{DocumentStatus, SourceKind, SourceStatus};
 use otoq_entities::sources::Model;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -82,6 +84,34 @@ impl From<Model> for Source {
             next_sync_at: m.next_sync_at.map(Into::into),
             created_at: m.created_at.into(),
             updated_at: m.updated_at.into(),
+        }
+    }
+}
+
+/// A page or file of a source and what became of it.
+#[derive(Object)]
+pub struct SourceDocument {
+    /// The page's address (website sources).
+    pub url: Option<String>,
+    /// The page's title or the file's name, once read.
+    pub title: Option<String>,
+    pub status: DocumentStatus,
+    /// Why it was not read, or read only in part, for a person.
+    pub reason: Option<String>,
+    /// Tokens indexed.
+    pub tokens: i32,
+    pub updated_at: Timestamp,
+}
+
+impl From<outcomes::Item> for SourceDocument {
+    fn from(i: outcomes::Item) -> Self {
+        SourceDocument {
+            url: i.url,
+            title: i.title,
+            status: i.status,
+            reason: i.reason,
+            tokens: i.tokens,
+            updated_at: i.updated_at.into(),
         }
     }
 }
@@ -286,6 +316,44 @@ impl SourcesApi {
     ) -> Result<Json<envelope::Data<Source>>, ApiError> {
         Ok(envelope::data(
             sources::get(&ctx.db, auth.0.account_id, id.0).await?.into(),
+        ))
+    }
+
+    /// List a source's pages and files
+    ///
+    /// Each with its status: `indexed`, `partial`, `processing`, or `failed` / `skipped` with the
+    /// reason (as found by the last sync). Indexed documents first.
+    #[oai(
+        path = "/sources/:id/documents",
+        method = "get",
+        operation_id = "listSourceDocuments"
+    )]
+    async fn documents(
+        &self,
+        ctx: Data<&Context>,
+        auth: ApiKey,
+        id: Path<Uuid>,
+        /// Page size, 1–100.
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<i64>>,
+        /// Items to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+    ) -> Result<Json<envelope::List<SourceDocument>>, ApiError> {
+        let page = Page::new(limit.0, offset.0)?;
+        let source = sources::get(&ctx.db, auth.0.account_id, id.0).await?;
+        let (rows, total) = outcomes::list(
+            &ctx.db,
+            auth.0.account_id,
+            source.id,
+            page.limit,
+            page.offset,
+        )
+        .await?;
+        Ok(envelope::list(
+            rows.into_iter().map(SourceDocument::from).collect(),
+            total,
+            page,
         ))
     }
 

@@ -2,6 +2,7 @@
 
 pub mod chunking;
 pub mod live;
+pub mod outcomes;
 pub mod store;
 
 use serde::{Deserialize, Serialize};

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::ExtractedDoc;
 use crate::db::statement;
 use crate::error::Result;
-use otoq_entities::{chunks, documents, source_files, sources};
+use otoq_entities::{chunks, document_failures, documents, source_files, sources};
 
 /// A document about to be staged.
 #[derive(Clone, Debug)]
@@ -303,6 +303,10 @@ pub async fn purge_source(db: &DatabaseConnection, source_id: Uuid) -> Result<()
         .filter(source_files::Column::SourceId.eq(source_id))
         .exec(&txn)
         .await?;
+    document_failures::Entity::delete_many()
+        .filter(document_failures::Column::SourceId.eq(source_id))
+        .exec(&txn)
+        .await?;
     sources::Entity::delete_many()
         .filter(sources::Column::Id.eq(source_id))
         .exec(&txn)
@@ -325,6 +329,12 @@ pub async fn purge_agent(db: &DatabaseConnection, agent_id: Uuid) -> Result<()> 
     txn.execute_raw(statement(
         &txn,
         "DELETE FROM source_files WHERE source_id IN (SELECT id FROM sources WHERE agent_id = {})",
+        [agent_id.into()],
+    ))
+    .await?;
+    txn.execute_raw(statement(
+        &txn,
+        "DELETE FROM document_failures WHERE source_id IN (SELECT id FROM sources WHERE agent_id = {})",
         [agent_id.into()],
     ))
     .await?;

@@ -12,6 +12,24 @@ pub struct MemoryLimiter {
     buckets: Mutex<HashMap<String, Vec<(u64, u64)>>>,
 }
 
+impl MemoryLimiter {
+    /// The live counters `(slot, count)` of `bucket`.
+    pub(super) fn slots(&self, bucket: &str) -> Vec<(u64, u64)> {
+        let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        buckets.get(bucket).cloned().unwrap_or_default()
+    }
+
+    /// Puts back a counter kept by an earlier run.
+    pub(super) fn restore(&self, bucket: &str, slot: u64, count: u64) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let slots = buckets.entry(bucket.to_string()).or_default();
+        match slots.iter_mut().find(|(s, _)| *s == slot) {
+            Some((_, c)) => *c = (*c).max(count),
+            None => slots.push((slot, count)),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl RateLimiter for MemoryLimiter {
     async fn hit(&self, bucket: &str, limit: u64, window: Duration) -> Decision {

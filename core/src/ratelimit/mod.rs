@@ -1,4 +1,5 @@
-//! Sliding-window rate limiting: in process (embedded) or shared through Redis (scaled).
+//! Sliding-window rate limiting: in process and kept in the database (embedded) or shared
+//! through Redis (scaled).
 //!
 //! A window is split into [`SLOTS`] sub-buckets; a request is allowed when the requests counted
 //! in the buckets of the last window are under the limit. Memory stays bounded (at most
@@ -7,11 +8,13 @@
 
 mod memory;
 mod redis_store;
+mod stored;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use memory::MemoryLimiter;
 pub use redis_store::RedisLimiter;
+pub use stored::StoredLimiter;
 
 /// Sub-buckets per window.
 pub const SLOTS: u64 = 12;
@@ -41,6 +44,9 @@ impl Decision {
 pub trait RateLimiter: Send + Sync {
     /// Counts one request in `bucket` and says whether it is within `limit` per `window`.
     async fn hit(&self, bucket: &str, limit: u64, window: Duration) -> Decision;
+
+    /// Writes counters not yet kept (before the process stops).
+    async fn flush(&self) {}
 }
 
 /// Current unix time in seconds.

@@ -1,6 +1,6 @@
 //! The Admin GraphQL API of one shop, honouring Shopify's throttling: a `THROTTLED` error (or
 //! a bucket too empty for the next query) waits for the bucket to refill at its restore rate,
-//! and an HTTP 429 waits `Retry-After`.
+//! and an HTTP 429 waits `Retry-After`. A 401 refreshes the access token once before giving up.
 
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ pub struct Admin {
     shop: String,
     /// Points the last response said were left, and how fast they come back.
     bucket: Option<(f64, f64)>,
+    /// The shop's row, to refresh its token once when the API refuses it.
+    refresh: Option<(crate::Context, otoq_entities::shopify_shops::Model)>,
 }
 
 /// Seconds to wait for `needed` points given the bucket's `available` points and `rate` per second.
@@ -51,7 +53,19 @@ impl Admin {
             token,
             shop: shop.to_string(),
             bucket: None,
+            refresh: None,
         })
+    }
+
+    /// A client for the installed `shop` with its access token, refreshed once on a 401.
+    pub fn for_shop(
+        ctx: &crate::Context,
+        shop: &otoq_entities::shopify_shops::Model,
+        token: String,
+    ) -> Result<Self, ShopifyError> {
+        let mut admin = Admin::new(ctx, &shop.shop, token)?;
+        admin.refresh = Some((ctx.clone(), shop.clone()));
+        Ok(admin)
     }
 
     /// Runs `query` with `variables`, waiting out throttling; returns its `data`.
@@ -81,6 +95,24 @@ impl Admin {
                 let wait = retry_after(&resp);
                 tracing::debug!(shop = %self.shop, ?wait, "Shopify answered 429");
                 tokio::time::sleep(wait).await;
+                continue;
+            }
+            if status == 401
+                && let Some((ctx, shop)) = self.refresh.take()
+            {
+                // The token may have been revoked or rotated early: one refresh, then retry.
+                tracing::info!(shop = %self.shop, "Shopify refused the access token; refreshing it");
+                self.token = match super::tokens::refresh_now(&ctx, &shop).await {
+                    Ok(t) => t,
+                    Err(ShopifyError::Internal(e)) => return Err(ShopifyError::Internal(e)),
+                    Err(e) => {
+                        return Err(ShopifyError::Invalid(format!(
+                            "{} refused the access token (HTTP 401) and refreshing it failed ({e}): \
+                             install the app again",
+                            self.shop
+                        )));
+                    }
+                };
                 continue;
             }
             if status == 401 || status == 403 {

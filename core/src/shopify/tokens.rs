@@ -94,6 +94,23 @@ pub async fn access_token(
     ctx: &Context,
     shop: &shopify_shops::Model,
 ) -> Result<String, ShopifyError> {
+    token(ctx, shop, false).await
+}
+
+/// A new access token of the shop, refreshed now whatever its stored expiry (the Admin API
+/// refused the current one).
+pub async fn refresh_now(
+    ctx: &Context,
+    shop: &shopify_shops::Model,
+) -> Result<String, ShopifyError> {
+    token(ctx, shop, true).await
+}
+
+async fn token(
+    ctx: &Context,
+    shop: &shopify_shops::Model,
+    force: bool,
+) -> Result<String, ShopifyError> {
     let cfg = super::config(ctx)?;
     let sbox = ctx.secret_box().await?;
     let (Some(access), true) = (&shop.access_token_enc, shop.status == ShopStatus::Active) else {
@@ -103,9 +120,10 @@ pub async fn access_token(
         )));
     };
     let now = Utc::now();
-    let fresh = shop
-        .access_token_expires_at
-        .is_none_or(|at| at - now > Duration::seconds(REFRESH_MARGIN_SECS));
+    let fresh = !force
+        && shop
+            .access_token_expires_at
+            .is_none_or(|at| at - now > Duration::seconds(REFRESH_MARGIN_SECS));
     if fresh {
         return Ok(sbox.open(access)?);
     }

@@ -4,6 +4,7 @@
 //! redact and token refresh — all against a local fake Shopify. Shopify's own Node library
 //! checks our HMACs.
 
+mod cost;
 mod env;
 mod hmac_node;
 mod install;

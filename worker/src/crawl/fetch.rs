@@ -1,13 +1,15 @@
-//! Fetching one URL for the crawler: guarded redirects, status and type checks, size caps.
+//! Fetching one URL for the crawler: guarded redirects, status and type checks, size caps,
+//! compressed pages decoded.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use otoq_core::net_guard::{self, Guard};
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use url::Url;
 
 use super::CrawlConfig;
 use super::charset::decode_html;
+use super::encoding::{self, DecodeError};
 
 /// What fetching a page gave.
 #[derive(Debug)]
@@ -126,13 +128,33 @@ impl Fetcher {
             return too_large();
         }
         let header_robots = x_robots_tag(&response, &self.agent);
-        match self.read_capped(url, response, self.max_page_bytes).await {
-            Ok((_, true)) => too_large(),
-            Ok((bytes, false)) => Fetched::Html {
+        let coding = header(&response, CONTENT_ENCODING.as_str());
+        let bytes = match self.read_capped(url, response, self.max_page_bytes).await {
+            Ok((_, true)) => return too_large(),
+            Ok((bytes, false)) => bytes,
+            Err(reason) => return Fetched::Failed(reason),
+        };
+        // The cap holds for the decoded page too: a compression bomb fails only its page.
+        let cap = self.max_page_bytes;
+        let decoded =
+            tokio::task::spawn_blocking(move || encoding::decode(coding.as_deref(), bytes, cap))
+                .await;
+        match decoded {
+            Ok(Ok(bytes)) => Fetched::Html {
                 text: decode_html(&bytes, content_type.as_deref()),
                 header_robots,
             },
-            Err(reason) => Fetched::Failed(reason),
+            Ok(Err(DecodeError::TooLarge)) => Fetched::Failed(format!(
+                "page too large once decompressed (more than {})",
+                human_bytes(self.max_page_bytes)
+            )),
+            Ok(Err(DecodeError::Unsupported(name))) => Fetched::Failed(format!(
+                "the page is compressed with an encoding the crawler does not read ({name})"
+            )),
+            Ok(Err(DecodeError::Corrupt(name))) => {
+                Fetched::Failed(format!("the page's {name} compression is corrupt"))
+            }
+            Err(_) => Fetched::Failed("the page could not be decompressed".into()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Website crawling: one site, breadth first, robots.txt obeyed, every request guarded.
 
 mod charset;
+mod encoding;
 mod fetch;
 mod robots;
 mod site;

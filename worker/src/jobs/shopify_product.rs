@@ -10,7 +10,7 @@ use sea_orm::{EntityTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::shopify::{admin, product_doc, product_query};
+use crate::shopify::{admin, complete, product_doc, product_query};
 
 pub async fn run(
     ctx: &Context,
@@ -39,12 +39,17 @@ pub async fn run(
     } else {
         let fetched = async {
             let mut admin = admin(ctx, &shop).await?;
-            admin
+            let data = admin
                 .query(&product_query(), json!({ "id": product_id }))
-                .await
+                .await?;
+            let mut product = data["product"].clone();
+            if product.is_object() {
+                complete(&mut admin, &mut product).await?;
+            }
+            Ok::<_, ShopifyError>(product)
         };
         match fetched.await {
-            Ok(data) => Some(data["product"].clone()),
+            Ok(product) => Some(product),
             Err(ShopifyError::Internal(e)) => return Err(e),
             Err(ShopifyError::Upstream(m)) => anyhow::bail!(m),
             Err(e) => {

@@ -13,10 +13,11 @@ use chrono::Utc;
 use otoq_core::Context;
 use otoq_core::embed::Embedder;
 use otoq_core::knowledge::chunking::{self, ChunkConfig};
+use otoq_core::knowledge::outcomes::{self, NotIndexed};
 use otoq_core::knowledge::store::{self, DocInput, DocState, StagedChunk};
 use otoq_core::knowledge::{ExtractedDoc, Section};
 use otoq_core::sources::{CrawlSettings, QaPair};
-use otoq_entities::enums::{SourceKind, SourceStatus};
+use otoq_entities::enums::{DocumentStatus, SourceKind, SourceStatus};
 use otoq_entities::{source_files, sources};
 use sea_orm::{EntityTrait, Set};
 use uuid::Uuid;
@@ -82,6 +83,8 @@ pub async fn run(ctx: &Context, source_id: Uuid, run_id: Uuid) -> anyhow::Result
     {
         return Ok(());
     }
+    // What earlier runs recorded as not indexed is replaced by what this one found.
+    outcomes::keep_only_run(&ctx.db, source_id, run_id).await?;
     match outcome {
         Err(SourceFailed(reason)) => {
             tracing::info!(%source_id, %reason, "source sync failed");
@@ -330,14 +333,17 @@ impl Run<'_> {
             Ok(doc) => doc,
             Err(ExtractError(reason)) => {
                 p.failed = 1;
+                self.not_indexed("file", None, DocumentStatus::Failed, &reason)
+                    .await?;
                 return Ok(Err(SourceFailed(reason)));
             }
         };
         if doc.sections.iter().all(|s| s.text.trim().is_empty()) {
             p.failed = 1;
-            return Ok(Err(SourceFailed(
-                "the file has no text to learn from".into(),
-            )));
+            let reason = "the file has no text to learn from";
+            self.not_indexed("file", None, DocumentStatus::Failed, reason)
+                .await?;
+            return Ok(Err(SourceFailed(reason.into())));
         }
         p.chunks += self.ingest("file".into(), None, doc, false).await? as i32;
         p.done = 1;
@@ -358,6 +364,7 @@ impl Run<'_> {
         let mut repetition = Repetition::default();
         let (mut held, mut held_bytes) = (Vec::new(), 0);
         let mut learned: Option<Repeated> = None;
+        let mut recorded = 0;
         while let Some(event) = rx.recv().await {
             match event {
                 CrawlEvent::Discovered { total } => p.found = p.found.max(total as i32),
@@ -386,8 +393,21 @@ impl Run<'_> {
                 CrawlEvent::Failed { url, reason } => {
                     tracing::debug!(%url, %reason, "page failed");
                     p.failed += 1;
+                    recorded += 1;
+                    if recorded <= outcomes::MAX_RECORDED {
+                        let url = url.to_string();
+                        self.not_indexed(&url, Some(&url), DocumentStatus::Failed, &reason)
+                            .await?;
+                    }
                 }
-                CrawlEvent::Skipped { .. } => {}
+                CrawlEvent::Skipped { url, reason } => {
+                    recorded += 1;
+                    if recorded <= outcomes::MAX_RECORDED {
+                        let url = url.to_string();
+                        self.not_indexed(&url, Some(&url), DocumentStatus::Skipped, &reason)
+                            .await?;
+                    }
+                }
             }
             report(ctx, source.id, p, false).await?;
         }
@@ -418,6 +438,24 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// Records why a page or file of this run was not indexed.
+    async fn not_indexed(
+        &self,
+        key: &str,
+        url: Option<&str>,
+        status: DocumentStatus,
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        let item = NotIndexed {
+            key: key.to_string(),
+            url: url.map(str::to_string),
+            status,
+            reason: reason.to_string(),
+        };
+        outcomes::record(&self.ctx.db, self.source, self.id, item).await?;
+        Ok(())
+    }
+
     /// Ingests one crawled page (already counted as done) without the text its site repeats.
     async fn page(
         &self,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::{Progress, Run, SourceFailed, report};
 use crate::shopify::{
-    ID_PAGE_SIZE, PAGE_SIZE, admin, product_doc, product_ids_query, products_by_id_query,
+    ID_PAGE_SIZE, PAGE_SIZE, admin, complete, product_doc, product_ids_query, products_by_id_query,
     products_query,
 };
 
@@ -82,7 +82,9 @@ impl Run<'_> {
             };
             let (nodes, next) = page(&data);
             p.found += nodes.len() as i32;
-            self.ingest_products(shop, &nodes, p).await?;
+            if let Err(e) = self.ingest_products(admin, shop, nodes, p).await? {
+                return Ok(Err(e));
+            }
             report(self.ctx, self.source.id, p, false).await?;
             match next {
                 Some(cursor) => after = Some(cursor),
@@ -167,22 +169,28 @@ impl Run<'_> {
             .filter(|n| n.is_object())
             .cloned()
             .collect();
-        self.ingest_products(shop, &nodes, p).await?;
-        Ok(Ok(()))
+        self.ingest_products(admin, shop, nodes, p).await
     }
 
+    /// Indexes `nodes`, each completed with the variants and media beyond its first page.
     async fn ingest_products(
         &self,
+        admin: &mut Admin,
         shop: &str,
-        nodes: &[Value],
+        nodes: Vec<Value>,
         p: &mut Progress,
-    ) -> anyhow::Result<()> {
-        for node in nodes {
-            if let Some((key, url, doc)) = product_doc(shop, node) {
+    ) -> anyhow::Result<Result<(), ShopifyError>> {
+        for mut node in nodes {
+            match complete(admin, &mut node).await {
+                Ok(()) => {}
+                Err(ShopifyError::Internal(e)) => return Err(e),
+                Err(e) => return Ok(Err(e)),
+            }
+            if let Some((key, url, doc)) = product_doc(shop, &node) {
                 p.chunks += self.ingest(key, url, doc, false).await? as i32;
             }
             p.done += 1;
         }
-        Ok(())
+        Ok(Ok(()))
     }
 }
