@@ -496,3 +496,37 @@ mod tests {
         );
     }
 }
+
+/// What a member of an account may do in the console.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "lowercase"
+)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberRole {
+    /// Everything, including the plan, API keys and deleting the account.
+    Owner,
+    /// Everything but the plan, API keys and deleting the account.
+    Admin,
+    /// The inbox and the leads.
+    Agent,
+}
+names!(MemberRole, "role" { Owner => "owner", Admin => "admin", Agent => "agent" });
+
+impl MemberRole {
+    /// Whether this role may see and manage API keys.
+    pub fn manages_keys(self) -> bool {
+        matches!(self, MemberRole::Owner)
+    }
+
+    /// Whether this role may manage agents, their knowledge and installation.
+    pub fn manages_agents(self) -> bool {
+        matches!(self, MemberRole::Owner | MemberRole::Admin)
+    }
+}

@@ -10,6 +10,7 @@ mod m20261128_000005_widget;
 mod m20261128_000006_shopify;
 mod m20261203_000008_sentence_vectors;
 mod m20261203_000010_jobs_lost_runs;
+mod m20261204_000020_console_people;
 
 /// The ordered list of every migration.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_shopify::Migration),
             Box::new(m20261203_000008_sentence_vectors::Migration),
             Box::new(m20261203_000010_jobs_lost_runs::Migration),
+            Box::new(m20261204_000020_console_people::Migration),
         ]
     }
 }

@@ -4,6 +4,8 @@ mod auth;
 mod chat;
 mod cli;
 mod connections;
+mod console;
+mod console_browser;
 mod conversations;
 mod deploy;
 mod docs;
