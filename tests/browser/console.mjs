@@ -146,7 +146,7 @@ try {
   await shot(page, "conversation");
 
   await page.getByRole("link", { name: "Leads" }).click();
-  await page.locator("td", { hasText: "ana@example.com" }).waitFor();
+  await page.locator("td", { hasText: "ana@example.com" }).first().waitFor();
   await shot(page, "leads");
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export CSV" }).click()]);
   const csv = fs.readFileSync(await download.path(), "utf8");
