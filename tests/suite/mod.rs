@@ -6,6 +6,8 @@ mod cli;
 mod connections;
 mod console;
 mod console_browser;
+mod console_client;
+mod console_speed;
 mod conversations;
 mod deploy;
 mod docs;

@@ -218,7 +218,7 @@ async fn update_inner(req: &Request, ctx: &Context, raw: &str, body: Body) -> Ou
             return Ok(None);
         }
         v.parse().map(Some).map_err(|_| {
-            super::Fail(super::back_with_error(
+            super::Fail::new(super::back_with_error(
                 &back,
                 &format!("`{field}` must be a whole number"),
             ))

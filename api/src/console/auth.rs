@@ -35,7 +35,7 @@ impl Me {
         if allowed {
             Ok(())
         } else {
-            Err(Fail(message_page(
+            Err(Fail::new(message_page(
                 StatusCode::FORBIDDEN,
                 "Your role in this account does not include this page.",
             )))
@@ -75,13 +75,13 @@ pub(crate) async fn me(req: &Request, ctx: &Context) -> Result<Me, Fail> {
     let token = cookie(req, SESSION).unwrap_or("");
     match sessions::find(&ctx.db, token).await? {
         Some(signed) => Ok(Me { signed }),
-        None => Err(Fail(redirect("/signin"))),
+        None => Err(Fail::new(redirect("/signin"))),
     }
 }
 
 async fn read_form(body: Body) -> Result<Form, Fail> {
     let raw = body.into_bytes_limit(MAX_FORM).await.map_err(|_| {
-        Fail(message_page(
+        Fail::new(message_page(
             StatusCode::PAYLOAD_TOO_LARGE,
             "The form is too large.",
         ))
@@ -90,7 +90,7 @@ async fn read_form(body: Body) -> Result<Form, Fail> {
 }
 
 fn forged() -> Fail {
-    Fail(message_page(
+    Fail::new(message_page(
         StatusCode::FORBIDDEN,
         "This form has expired or did not come from this console. Go back, reload the page and try again.",
     ))
@@ -127,7 +127,7 @@ pub async fn home(req: &Request, ctx: Data<&Context>) -> Response {
     match me(req, &ctx).await {
         Ok(m) if m.role().manages_agents() => redirect("/agents"),
         Ok(_) => redirect("/conversations"),
-        Err(Fail(r)) => r,
+        Err(Fail(r)) => *r,
     }
 }
 
@@ -233,7 +233,7 @@ pub async fn signup(req: &Request, ctx: Data<&Context>, body: Body) -> Response 
 
 async fn signup_inner(req: &Request, ctx: &Context, body: Body) -> Out {
     if ctx.config.people.signup != SignupPolicy::Open {
-        return Err(Fail(signup_closed()));
+        return Err(Fail::new(signup_closed()));
     }
     let form = anonymous_post(req, body).await?;
     let s = people::SignUp {

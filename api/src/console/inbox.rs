@@ -70,7 +70,7 @@ async fn conversations_inner(req: &Request, ctx: &Context) -> Out {
                 }
                 button.secondary type="submit" { "Filter" }
             }
-            p.hint { (total) " conversations" @if total > PAGE { ", the latest " (PAGE) " shown" } }
+            p.hint { (super::count(total, "conversation")) @if total > PAGE { ", the latest " (PAGE) " shown" } }
             div.table-wrap { table {
                 caption.sr-only { "Conversations" }
                 thead { tr { th { "Started" } th { "Agent" } th { "Status" } th.opt { "Messages" } th.opt { "Unanswered" } th.opt { "Sentiment" } } }
@@ -119,21 +119,7 @@ async fn conversation_inner(req: &Request, ctx: &Context, raw: &str) -> Out {
     let c = convs::get(&ctx.db, me.account(), id(raw)?).await?;
     let msgs = convs::messages(&ctx.db, c.id).await?;
     let names = agent_names(ctx, me.account()).await?;
-    let (found, _) = lead_store::list(
-        &ctx.db,
-        me.account(),
-        lead_store::Filter {
-            agent_id: Some(c.agent_id),
-            ..Default::default()
-        },
-        PAGE,
-        0,
-    )
-    .await?;
-    let its_leads: Vec<_> = found
-        .into_iter()
-        .filter(|l| l.conversation_id == Some(c.id))
-        .collect();
+    let its_leads = lead_store::of_conversation(&ctx.db, me.account(), c.id).await?;
     ok(layout::page(
         &me,
         Section::Conversations,
@@ -215,7 +201,7 @@ async fn leads_inner(req: &Request, ctx: &Context) -> Out {
                 button.secondary type="submit" { "Filter" }
                 a.button href=(csv) download { "Export CSV" }
             }
-            p.hint { (total) " leads" }
+            p.hint { (super::count(total, "lead")) @if total > PAGE { ", the latest " (PAGE) " shown (the CSV has them all)" } }
             div.table-wrap { table {
                 caption.sr-only { "Leads" }
                 thead { tr { th { "Name" } th { "Email" } th.opt { "Phone" } th.opt { "Company" } th { "Score" } th.opt { "Why" } th.opt { "Captured" } } }

@@ -162,7 +162,7 @@ pub async fn add(
 async fn upload(req: &Request, ctx: &Context, body: Body) -> Result<(Me, NewSource), Fail> {
     let me = me(req, ctx).await?;
     let mut rb = RequestBody::new(body);
-    let bad = |m: &str| Fail(super::message_page(poem::http::StatusCode::BAD_REQUEST, m));
+    let bad = |m: &str| Fail::new(super::message_page(poem::http::StatusCode::BAD_REQUEST, m));
     let mut mp = Multipart::from_request(req, &mut rb)
         .await
         .map_err(|_| bad("The upload must be a multipart form."))?;
@@ -227,7 +227,7 @@ async fn add_inner(req: &Request, ctx: &Context, raw: &str, kind: &str, body: Bo
                 max_depth: None,
                 refresh: Refresh::Off,
             },
-            _ => return Err(Fail(super::not_found())),
+            _ => return Err(Fail::new(super::not_found())),
         };
         (me, new)
     };

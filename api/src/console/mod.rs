@@ -47,12 +47,18 @@ pub fn mount(route: Route) -> Route {
 }
 
 /// A console reply cut short: a redirect, a refusal or an error page.
-pub(crate) struct Fail(Response);
+pub(crate) struct Fail(Box<Response>);
+
+impl Fail {
+    pub(crate) fn new(r: Response) -> Fail {
+        Fail(Box::new(r))
+    }
+}
 
 impl From<otoq_core::Error> for Fail {
     fn from(e: otoq_core::Error) -> Self {
         use otoq_core::Error as E;
-        Fail(match e {
+        Fail::new(match e {
             E::NotFound(_) => not_found(),
             E::Validation { message, .. } => message_page(StatusCode::BAD_REQUEST, &message),
             E::Conflict(m) | E::PlanLimit(m) => message_page(StatusCode::CONFLICT, &m),
@@ -72,7 +78,7 @@ pub(crate) type Out = Result<Response, Fail>;
 
 /// The response of `out`, whichever way it went.
 pub(crate) fn finish(out: Out) -> Response {
-    out.unwrap_or_else(|Fail(r)| r)
+    out.unwrap_or_else(|Fail(r)| *r)
 }
 
 /// An HTML response.
@@ -114,7 +120,9 @@ pub(crate) fn or_back<T>(to: &str, r: otoq_core::Result<T>) -> Result<T, Fail> {
         Ok(v) => Ok(v),
         Err(otoq_core::Error::Validation { message, .. })
         | Err(otoq_core::Error::Conflict(message))
-        | Err(otoq_core::Error::PlanLimit(message)) => Err(Fail(back_with_error(to, &message))),
+        | Err(otoq_core::Error::PlanLimit(message)) => {
+            Err(Fail::new(back_with_error(to, &message)))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -144,7 +152,7 @@ pub(crate) fn message_page(status: StatusCode, message: &str) -> Response {
 
 /// An id in the path; anything else is a 404.
 pub(crate) fn id(raw: &str) -> Result<Uuid, Fail> {
-    raw.parse().map_err(|_| Fail(not_found()))
+    raw.parse().map_err(|_| Fail::new(not_found()))
 }
 
 /// A form body, fields in order (a field may repeat).
@@ -175,6 +183,15 @@ impl Form {
 
     pub(crate) fn has(&self, name: &str) -> bool {
         self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+/// "1 lead", "3 leads".
+pub(crate) fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
