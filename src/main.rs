@@ -58,7 +58,8 @@ enum ModelsCommand {
 
 #[derive(Subcommand)]
 enum AccountsCommand {
-    /// Create an account; prints {"account_id", "api_key"} (the key is shown once).
+    /// Create an account and its owner; prints {"account_id", "api_key"} (the key is shown
+    /// once). With --password the owner signs in to the console with EMAIL and it.
     Create {
         #[arg(long)]
         email: String,
@@ -66,6 +67,9 @@ enum AccountsCommand {
         name: Option<String>,
         #[arg(long, default_value = "free", value_parser = parse_plan)]
         plan: Plan,
+        /// The owner's console password (at least 8 characters).
+        #[arg(long, env = "OTOQ_OWNER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
     },
 }
 
@@ -109,9 +113,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", otoq_api::docs::spec_json(&config.public_url));
         }
         Command::Accounts {
-            command: AccountsCommand::Create { email, name, plan },
+            command:
+                AccountsCommand::Create {
+                    email,
+                    name,
+                    plan,
+                    password,
+                },
         } => {
-            let out = startup::create_account(config, &email, name.as_deref(), plan).await?;
+            let out =
+                startup::create_account(config, &email, name.as_deref(), plan, password.as_deref())
+                    .await?;
             println!("{out}");
         }
         Command::Migrate => {

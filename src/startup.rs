@@ -119,12 +119,31 @@ pub async fn create_account(
     email: &str,
     name: Option<&str>,
     plan: Plan,
+    password: Option<&str>,
 ) -> anyhow::Result<serde_json::Value> {
     let ctx = Context::connect(config).await?;
     migrate(&ctx).await?;
+    if let Some(p) = password {
+        otoq_core::people::password::validate("password", p).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     let created = accounts::create(&ctx.db, email, name, plan)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    otoq_core::people::insert_member(
+        &ctx.db,
+        created.account.id,
+        &created.account.email,
+        password,
+        otoq_core::people::MemberRole::Owner,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if password.is_some() {
+        eprintln!(
+            "the owner signs in at {}/signin with {}",
+            ctx.config.public_url, created.account.email
+        );
+    }
     Ok(serde_json::json!({ "account_id": created.account.id, "api_key": created.key.plaintext }))
 }
 

@@ -1,5 +1,6 @@
 //! otoq-api: the HTTP API — routes, the gate (auth, plans, rate limits), errors and docs.
 
+mod console;
 mod contract;
 pub mod docs;
 pub mod envelope;
@@ -47,8 +48,8 @@ pub fn app(ctx: Context) -> impl Endpoint {
         .nest("/docs", swagger)
         .nest("/api/v1", v1)
         .at("/widget.js", get(widget::script::widget_js))
-        .nest("/widget/v1", widget::PublicRoutes { ctx: ctx.clone() })
-        .data(ctx);
+        .nest("/widget/v1", widget::PublicRoutes { ctx: ctx.clone() });
+    let app = console::mount(app).data(ctx);
     middleware::Outer {
         inner: app,
         contract,

@@ -1,7 +1,10 @@
 //! Accounts: creation (with a first API key) and look-up.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use uuid::Uuid;
 
 use crate::api_keys::{self, NewKey};
@@ -36,6 +39,20 @@ pub async fn create(
     name: Option<&str>,
     plan: Plan,
 ) -> Result<CreatedAccount> {
+    let txn = db.begin().await?;
+    let account = insert(&txn, email, name, plan).await?;
+    let key = api_keys::insert(&txn, account.id, "default").await?;
+    txn.commit().await?;
+    Ok(CreatedAccount { account, key })
+}
+
+/// Validates `email` (unique) and inserts the account through `conn` (the caller's transaction).
+pub async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    name: Option<&str>,
+    plan: Plan,
+) -> Result<accounts::Model> {
     let email = email.trim().to_ascii_lowercase();
     if !is_valid_email(&email) {
         return Err(Error::validation(
@@ -45,7 +62,7 @@ pub async fn create(
     }
     if accounts::Entity::find()
         .filter(accounts::Column::Email.eq(email.clone()))
-        .one(db)
+        .one(conn)
         .await?
         .is_some()
     {
@@ -53,7 +70,6 @@ pub async fn create(
             "an account with email {email} already exists"
         )));
     }
-    let txn = db.begin().await?;
     let account = accounts::ActiveModel {
         id: Set(Uuid::new_v4()),
         email: Set(email),
@@ -61,12 +77,17 @@ pub async fn create(
         plan: Set(plan),
         created_at: Set(Utc::now()),
     };
-    let account = accounts::Entity::insert(account)
-        .exec_with_returning(&txn)
-        .await?;
-    let key = api_keys::insert(&txn, account.id, "default").await?;
-    txn.commit().await?;
-    Ok(CreatedAccount { account, key })
+    Ok(accounts::Entity::insert(account)
+        .exec_with_returning(conn)
+        .await?)
+}
+
+/// One account by id.
+pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<accounts::Model> {
+    accounts::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("account"))
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// The Shopify app, when its credentials are configured (`OTOQ_SHOPIFY_*`).
     pub shopify: Option<crate::shopify::ShopifyConfig>,
+    /// The console: who may sign up, lockout, sessions (`OTOQ_SIGNUP*`, `OTOQ_SIGNIN_*`).
+    pub people: crate::people::PeopleConfig,
     /// Limits of the child process that reads uploaded documents (`OTOQ_EXTRACT_*`).
     pub extract: ExtractLimits,
     /// Limits of the HTTP server's connections.
@@ -231,6 +233,7 @@ impl Config {
             ),
             batch: vars.parse("OTOQ_QUEUE_BATCH", 64usize)?.clamp(1, 1000),
         };
+        let embedded = database_url.starts_with("sqlite:");
         Ok(Config {
             bind,
             database_url,
@@ -289,6 +292,7 @@ impl Config {
                         .unwrap_or_else(|| "otoq <noreply@localhost>".into()),
                 }),
             shopify: crate::shopify::ShopifyConfig::from_lookup(|n| vars.get(n)),
+            people: crate::people::PeopleConfig::from_lookup(|n| vars.get(n), embedded)?,
             extract: limits::extract(&vars)?,
             server: limits::server(&vars)?,
             widget: limits::widget(&vars)?,

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod leads;
 pub mod net_guard;
+pub mod people;
 pub mod plans;
 pub mod queue;
 pub mod ratelimit;

@@ -347,6 +347,7 @@ mod tests {
         agree::<LeadSource>();
         agree::<SourceKind>();
         agree::<DocumentStatus>();
+        agree::<MemberRole>();
         agree::<SourceStatus>();
         agree::<Refresh>();
         agree::<DeliveryStatus>();
@@ -369,5 +370,29 @@ mod tests {
             e.to_string(),
             "unknown plan \"gold\": expected one of free, starter, growth, pro, enterprise"
         );
+    }
+}
+
+stored_enum! {
+    /// What a member of an account may do in the console.
+    pub enum MemberRole in "role" {
+        /// Everything, including the plan, API keys and deleting the account.
+        Owner = "owner",
+        /// Everything but the plan, API keys and deleting the account.
+        Admin = "admin",
+        /// The inbox and the leads.
+        Agent = "agent",
+    }
+}
+
+impl MemberRole {
+    /// Whether this role may see and manage API keys.
+    pub fn manages_keys(self) -> bool {
+        matches!(self, MemberRole::Owner)
+    }
+
+    /// Whether this role may manage agents, their knowledge and installation.
+    pub fn manages_agents(self) -> bool {
+        matches!(self, MemberRole::Owner | MemberRole::Admin)
     }
 }

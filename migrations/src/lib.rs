@@ -10,6 +10,7 @@ mod m20261128_000005_widget;
 mod m20261128_000006_shopify;
 mod m20261203_000008_sentence_vectors;
 mod m20261203_000010_jobs_lost_runs;
+mod m20261204_000020_console_people;
 mod m20261204_000030_harden_rate_counters;
 mod m20261204_000031_harden_document_failures;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_shopify::Migration),
             Box::new(m20261203_000008_sentence_vectors::Migration),
             Box::new(m20261203_000010_jobs_lost_runs::Migration),
+            Box::new(m20261204_000020_console_people::Migration),
             Box::new(m20261204_000030_harden_rate_counters::Migration),
             Box::new(m20261204_000031_harden_document_failures::Migration),
         ]

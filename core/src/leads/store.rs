@@ -204,3 +204,17 @@ pub async fn get(db: &DatabaseConnection, account_id: Uuid, id: Uuid) -> Result<
         .await?
         .ok_or(Error::NotFound("lead"))
 }
+
+/// The leads captured in conversation `conversation_id` of the account, newest first.
+pub async fn of_conversation(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    conversation_id: Uuid,
+) -> Result<Vec<leads::Model>> {
+    Ok(leads::Entity::find()
+        .filter(leads::Column::AccountId.eq(account_id))
+        .filter(leads::Column::ConversationId.eq(conversation_id))
+        .order_by_desc(leads::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
