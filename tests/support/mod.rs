@@ -1,5 +1,6 @@
 //! Spawning the app against fresh storage, and small HTTP helpers.
 
+pub mod llama;
 pub mod llm;
 pub mod process;
 pub mod proxy;
