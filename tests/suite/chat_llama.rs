@@ -159,7 +159,7 @@ async fn real_llm_streams_exactly_the_final_reply(b: Backend) {
     };
     let (app, key, agent_id) = bakery(b, &llama).await;
     let mut with_fact = 0;
-    for (question, fact) in &ANSWERABLE[..3] {
+    for (question, fact) in ANSWERABLE {
         let (ct, events) = stream_chat(
             &app,
             &key,
@@ -188,7 +188,7 @@ async fn real_llm_streams_exactly_the_final_reply(b: Backend) {
         eprintln!("{question} -> answered={} {response:?}", done["answered"]);
     }
     assert!(
-        with_fact >= 2,
-        "{with_fact}/3 streamed answers held the fact"
+        with_fact >= 3,
+        "{with_fact}/5 streamed answers held the fact"
     );
 }
