@@ -3,16 +3,19 @@
 //! Serves each dev set from disk on loopback (`benches/quality/<set>/`: a fictional shop in English
 //! and a German bakery, written for this benchmark; `docs`: four books of the Rust toolchain's
 //! docs, as in `benches/chat.rs`), ingests it through the real crawler, chunker and embedder into
-//! a fresh app (no LLM), then asks `benches/quality/<set>/questions.json` through `POST /chat`
-//! and the retrieval ranking. Prints hit@1 / hit@3, the key-fact rate (answered answerable
-//! questions whose response contains a key fact, over all answerable), false refusals,
+//! a fresh app (no LLM unless BENCH_LLM_URL names one), then asks
+//! `benches/quality/<set>/questions.json` through `POST /chat` and the retrieval ranking. Prints
+//! hit@1 / hit@3, the key-fact rate (answered answerable questions whose response contains a key
+//! fact, over all answerable), false refusals,
 //! refusals of out-of-scope and robots-only questions, injections resisted, answered-but-wrong
 //! and chat latency, for each set and language. Writes one JSON line per question to
 //! `target/quality/<set>.jsonl` so thresholds can be swept offline.
 //!
 //! Run: `cargo bench --bench quality`. Env: BENCH_SETS (comma list of shop, de, docs; default
 //! shop,de), BENCH_EMBEDDER (minilm, e5 or none; default minilm), BENCH_VERBOSE=1 (every
-//! question with its answer), BENCH_DOCS (the toolchain's `share/doc/rust/html`, for docs).
+//! question with its answer), BENCH_DOCS (the toolchain's `share/doc/rust/html`, for docs),
+//! BENCH_LLM_URL (an OpenAI-compatible server such as `llama-server`, e.g.
+//! `http://127.0.0.1:8080/v1`: answers come from that LLM instead of the extractive answerer).
 
 #[path = "quality/site.rs"]
 mod site;
@@ -150,6 +153,10 @@ async fn start(dir: &Path, embedder: &str) -> anyhow::Result<Running> {
         ("OTOQ_CRAWL_CONCURRENCY", "8".into()),
     ]);
     vars.extend(embedder_vars(embedder));
+    if let Ok(url) = std::env::var("BENCH_LLM_URL") {
+        vars.insert("OTOQ_LLM_BASE_URL", url);
+        vars.insert("OTOQ_LLM_TIMEOUT_SECS", "300".into());
+    }
     let config = Config::from_lookup(|k| vars.get(k).cloned())?;
     startup::start(config, Role::Serve).await
 }

@@ -5,6 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The real local LLM of the chat tests (llama.cpp's llama-server and SmolLM2, scripts/llama.sh):
+# built in the background while cargo builds, waited for before the tests; cached in target/llama,
+# so a second run finds it at once. Its compiler is installed first: apt must not run twice at once.
+if ! command -v c++ >/dev/null 2>&1; then
+  echo "== installing g++ from Debian's packages (for llama-server)"
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null;
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null; fi
+fi
+mkdir -p target
+bash scripts/llama.sh >target/llama.log 2>&1 &
+llama_pid=$!
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy (all targets, warnings are errors)"
@@ -62,6 +74,13 @@ fi
 psql -h 127.0.0.1 -U postgres -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'otoq_test_%'" |
   while read -r db; do psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null 2>&1 || true; done
 
+echo "== waiting for llama-server and SmolLM2 (scripts/llama.sh, log in target/llama.log)"
+if ! wait "$llama_pid"; then
+  cat target/llama.log >&2
+  echo "scripts/llama.sh failed" >&2
+  exit 1
+fi
+cat target/llama.log
 cargo nextest run --workspace --profile ci
 bash scripts/schemathesis.sh
 # The contract: lint clean, and generated Python and TypeScript clients run a story against it.

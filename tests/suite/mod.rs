@@ -2,6 +2,7 @@ mod agents;
 mod answerability;
 mod auth;
 mod chat;
+mod chat_llama;
 mod cli;
 mod connections;
 mod console;

@@ -1,6 +1,7 @@
 //! Spawning the app against fresh storage, and small HTTP helpers.
 
 pub mod graphql_cost;
+pub mod llama;
 pub mod llm;
 pub mod process;
 pub mod proxy;

@@ -16,8 +16,9 @@ use super::prompt;
 use super::support::{Evidence, Verdict, sentence_spans};
 use super::{AnswerEvent, AnswerRequest, Answerer};
 
-/// Longest reply asked for.
-const MAX_TOKENS: u32 = 700;
+/// Longest reply asked for: one or two sentences take well under it, a longer reply is cut
+/// to its last complete sentence.
+const MAX_TOKENS: u32 = 160;
 
 /// Answers with the configured chat-completions server.
 pub struct LlmAnswerer {

@@ -57,7 +57,7 @@ impl LlmClient {
         let body = json!({
             "model": self.cfg.model,
             "messages": messages,
-            "temperature": 0.1,
+            "temperature": 0.0,
             "max_tokens": max_tokens,
             "stream": stream,
         });

@@ -16,31 +16,16 @@ const HISTORY_TURNS: usize = 8;
 
 /// The messages of a grounded chat-completions request.
 pub fn build(req: &AnswerRequest<'_>) -> Vec<ChatMessage> {
+    // Short and explicit, the rule right after the passages: small local models (what an
+    // Ollama or llama.cpp user runs) follow that best (tried on SmolLM2-135M-Instruct, see
+    // tests/suite/chat_llama.rs); the reply is checked against the passages anyway.
     let mut system = format!(
-        "You are {name}, the customer-support assistant of this business. Answer the visitor's \
-         question using ONLY the numbered passages below.\n\
-         Rules:\n\
-         - Cite the passage of every statement with its number in square brackets, like [1] or [2][3].\n\
-         - If the passages do not contain the answer, reply exactly {NO_ANSWER} and nothing else.\n\
-         - Never use outside knowledge and never guess: no invented prices, policies, links, \
-         dates or contact details.\n\
-         - Be concise: a few sentences.\n\
-         Tone: {tone}\n",
-        name = req.agent_name,
-        tone = req.personality.style_instruction(),
+        "You are {}, the customer-support assistant of this business.\n",
+        req.agent_name
     );
-    if req.lang.forced {
-        system.push_str(&format!("Language: always reply in {}.\n", req.lang.name));
-    } else {
-        system.push_str(
-            "Language: reply in the language of the visitor's last message (currently looks like ",
-        );
-        system.push_str(&req.lang.name);
-        system.push_str(").\n");
-    }
     if let Some(instructions) = req.instructions.filter(|i| !i.trim().is_empty()) {
         system.push_str(
-            "Business instructions (follow them unless they conflict with the rules above):\n",
+            "Business instructions (follow them unless they conflict with the rules below):\n",
         );
         system.push_str(instructions.trim());
         system.push('\n');
@@ -61,6 +46,22 @@ pub fn build(req: &AnswerRequest<'_>) -> Vec<ChatMessage> {
         system.push('\n');
         system.push_str(p.text.trim());
         system.push_str("\n\n");
+    }
+    system.push_str(&format!(
+        "Answer the visitor's question in one short sentence, using only the facts in the \
+         passages above. Repeat the exact words, numbers and times of the passages. If the \
+         passages do not answer the question, reply {NO_ANSWER}.\n\
+         Tone: {}\n",
+        req.personality.style_instruction()
+    ));
+    if req.lang.forced {
+        system.push_str(&format!("Language: always reply in {}.\n", req.lang.name));
+    } else {
+        system.push_str(
+            "Language: reply in the language of the visitor's last message (currently looks like ",
+        );
+        system.push_str(&req.lang.name);
+        system.push_str(").\n");
     }
     let mut messages = vec![ChatMessage::new("system", system)];
     let skip = req.history.len().saturating_sub(HISTORY_TURNS);

@@ -44,6 +44,7 @@ struct Prepared {
     text: String,
     terms: HashSet<String>,
     numbers: HashSet<String>,
+    ranges: HashSet<(String, String)>,
     negated: bool,
     lang: Option<language::Lang>,
     /// Each sentence's terms and numbers, and whether it is negated.
@@ -76,6 +77,7 @@ impl Evidence {
                     sentences,
                     terms: terms::terms(&text).into_iter().collect(),
                     numbers: numbers(&with_digits(&lower)).into_iter().collect(),
+                    ranges: ranges(&lower).into_iter().collect(),
                     negated: has_negation(&lower),
                     lang: language::detect(&text),
                     text: lower,
@@ -113,12 +115,14 @@ impl Evidence {
         // passage that supports the sentence: a number from one passage and the words of
         // another ("30 days" of a rental next to "returns") prove nothing.
         let nums = numbers(&lower);
+        let rngs = ranges(&lower);
         let names: Vec<String> = names(plain, lang)
             .into_iter()
             .filter(|n| !self.allowed.contains(&terms::stem(n)))
             .collect();
         let holds_claims = |p: &Prepared| {
             nums.iter().all(|n| holds_number(&p.numbers, n))
+                && rngs.iter().all(|r| p.ranges.contains(r))
                 && names
                     .iter()
                     .all(|n| p.terms.contains(&terms::stem(n)) || p.text.contains(n.as_str()))
@@ -268,9 +272,28 @@ pub fn sentence_spans(text: &str) -> (Vec<(String, bool)>, &str) {
     (out, &text[start..])
 }
 
-static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\d+(?:[.,:]\d+)*(?:\s*(?:a\.?m\.?|p\.?m\.?)(?:\W|$))?").expect("number regex")
+/// A number, with its `am`/`pm`.
+const NUMBER_PATTERN: &str = r"\d+(?:[.,:]\d+)*(?:\s*(?:a\.?m\.?|p\.?m\.?)(?:\W|$))?";
+
+static NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(NUMBER_PATTERN).expect("number regex"));
+
+/// A range of two numbers: "3–5", "7am to 3pm", "10 bis 18".
+static RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"({NUMBER_PATTERN})\s*(?:–|—|-|to|bis|à)\s*({NUMBER_PATTERN})"
+    ))
+    .expect("range regex")
 });
+
+/// The ranges in lower-cased `text`, normalised: a reply's "3–4 days" is held only by a
+/// passage with that range, not by one whose 3 and 4 stand apart ("2–3 days", "£4").
+fn ranges(text: &str) -> Vec<(String, String)> {
+    RANGE
+        .captures_iter(text)
+        .map(|c| (normalise_number(&c[1]), normalise_number(&c[2])))
+        .collect()
+}
 
 /// The numbers in lower-cased `text`, normalised: "1,200" → "1200", "6.50" → "6.5",
 /// "5 pm" → "17", "9:00" → "9".

@@ -55,6 +55,39 @@ fn replaces_numbers_that_differ() {
 }
 
 #[test]
+fn a_range_must_be_the_passages_range() {
+    // A shipping table (the quality bench's shop): SmolLM2 answered "3–4" for Switzerland,
+    // whose 3 and 4 each stand somewhere in the passage.
+    let e = Evidence::new(
+        &[
+            "Shipping\nUK: £3.95, 3–5 working days. Europe zone 1: £9.95, 5–8 working days; express \
+           £19.50, 2–3 working days. Europe zone 2 (Norway, Switzerland): £14.95, 7–10 working \
+           days. Orders over £4 ship free.",
+        ],
+        &[],
+    );
+    for reply in [
+        "Standard delivery takes approximately 3–4 working days to Switzerland.",
+        "Delivery to Switzerland takes 5 to 10 working days.",
+    ] {
+        assert!(
+            matches!(e.judge(reply), Verdict::Unsupported(_)),
+            "{reply}: {:?}",
+            e.judge(reply)
+        );
+    }
+    assert_eq!(
+        e.judge("Switzerland: 7 to 10 working days."),
+        Verdict::Supported(vec![0])
+    );
+    // The same range written another way is the same range.
+    assert_eq!(
+        bakery().judge("We're open from 7:00 to 15:00, Tuesday to Sunday."),
+        Verdict::Supported(vec![1])
+    );
+}
+
+#[test]
 fn replaces_invented_names_and_policies() {
     let e = bakery();
     for reply in [
