@@ -17,7 +17,8 @@ use crate::retrieval::terms::{self, terms};
 /// Most words an extractive reply quotes.
 const MAX_WORDS: usize = 90;
 
-/// What being the passage's sentence closest in meaning to the question adds to a sentence's score.
+/// What being the passage's sentence closest in meaning to the question adds to a sentence's
+/// score, when none of the question's words are in the passage.
 const CLOSEST_BONUS: f32 = 0.6;
 
 /// A composed reply: the quoted sentences per passage used.
@@ -166,8 +167,10 @@ pub fn compose(question: &str, passages: &[&Passage], weight: impl Fn(&str) -> f
             let mut score = sentence_score(s, &q, kind) - 0.08 * pi as f32;
             // The sentence closest in meaning to the question (its vectors know paraphrases and
             // other languages, which the words do not).
+            // It counts as much as the words fail: fully for a question none of whose words
+            // the passage has, not at all when it has them all.
             if passages[pi].closest_sentence.as_deref() == Some(s.as_str()) {
-                score += CLOSEST_BONUS;
+                score += CLOSEST_BONUS * (1.0 - passages[pi].coverage.clamp(0.0, 1.0));
             }
             // An FAQ's answer: the sentence after a question like the visitor's (past a bare
             // "Yes."/"No.") answers it, whatever its own words.
@@ -430,6 +433,7 @@ mod tests {
              Parking is two minutes away.",
         );
         // No word of the question is on the page; its vectors found the closing time.
+        p.coverage = 0.0;
         p.closest_sentence = Some("Our Kendal store closes at 17:30 on Saturdays.".into());
         let e = compose("¿A qué hora cierra la tienda el sábado?", &[&p], |_| 1.0);
         assert!(
