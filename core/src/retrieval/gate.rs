@@ -51,6 +51,9 @@ pub struct Calibration {
     pub gain: f32,
     /// Least score for answering.
     pub threshold: f32,
+    /// The score meaning alone earns at [`SEM_ALONE`] (on MiniLM's scale) when the answer type
+    /// fits: a fixed part of the score, so that the threshold can be swept over it.
+    pub alone: f32,
 }
 
 impl Calibration {
@@ -59,12 +62,14 @@ impl Calibration {
         floor: 0.0,
         gain: 1.0,
         threshold: THRESHOLD_KEYWORD,
+        alone: THRESHOLD_KEYWORD,
     };
     /// all-MiniLM-L6-v2 (and any model not calibrated on the dev sets).
     pub const MINILM: Calibration = Calibration {
         floor: 0.0,
         gain: 1.0,
         threshold: THRESHOLD_DENSE,
+        alone: THRESHOLD_DENSE,
     };
     /// multilingual-e5-small, calibrated on the dev sets (`cargo bench --bench gate` with
     /// BENCH_EMBEDDER=e5): its cosines of unrelated texts sit near 0.80 where MiniLM's sit near
@@ -75,6 +80,7 @@ impl Calibration {
         floor: 0.64,
         gain: 3.6,
         threshold: 0.80,
+        alone: 0.70,
     };
 
     /// The calibration for vectors of `model` (`None`: keywords only).
@@ -123,7 +129,7 @@ pub fn score_with(s: &Signals, cal: &Calibration) -> f32 {
             let blend = W_SEM * sem + W_COV * s.coverage + W_TYPE * t;
             // Meaning alone, when it is strong and the answer type fits.
             let alone = if s.type_match {
-                sem / SEM_ALONE * cal.threshold
+                sem / SEM_ALONE * cal.alone
             } else {
                 0.0
             };
