@@ -1,16 +1,26 @@
-//! The answerability gate's trade-off on the dev sets: reads the per-question lines the quality
-//! benchmark wrote (`target/quality/<set>.jsonl`, run `cargo bench --bench quality` first) and
-//! prints, per threshold on the gate's score, the false-refusal rate on answerable questions and
-//! the refusal rate on those to refuse, overall and for English, with the configured point marked.
+//! The answerability gate's trade-off on the dev sets, per embedder: reads the per-question lines
+//! the quality benchmark wrote (`target/quality/<embedder>/<set>.jsonl`, run `cargo bench --bench
+//! quality` with the same BENCH_EMBEDDER first) and prints, per threshold on the gate's score, the
+//! false-refusal rate on answerable questions and the refusal rate on those to refuse, overall
+//! and for English, with the embedder's configured point marked.
 //!
-//! Run: `cargo bench --bench gate`. Env: BENCH_QUALITY_DIR (default target/quality).
+//! Run: `cargo bench --bench gate`. Env: BENCH_EMBEDDER (minilm or e5; default minilm),
+//! BENCH_QUALITY_DIR (default target/quality/<embedder>).
+
+use otoq_core::retrieval::gate::Calibration;
 
 use serde_json::Value;
 
 fn main() -> anyhow::Result<()> {
+    let embedder = std::env::var("BENCH_EMBEDDER").unwrap_or_else(|_| "minilm".into());
     let dir = std::env::var("BENCH_QUALITY_DIR")
-        .unwrap_or_else(|_| format!("{}/target/quality", env!("CARGO_MANIFEST_DIR")));
-    let chosen = otoq_core::answer::threshold(true);
+        .unwrap_or_else(|_| format!("{}/target/quality/{embedder}", env!("CARGO_MANIFEST_DIR")));
+    let chosen = match embedder.as_str() {
+        "e5" => Calibration::E5,
+        _ => Calibration::MINILM,
+    }
+    .threshold;
+    println!("embedder: {embedder}");
     let mut files: Vec<_> = std::fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
@@ -37,7 +47,7 @@ fn main() -> anyhow::Result<()> {
     if files.len() > 1 {
         sweep("all sets", &all, chosen);
     }
-    println!("chosen threshold (with vectors): {chosen:.2}");
+    println!("chosen threshold for {embedder}: {chosen:.2}");
     Ok(())
 }
 
@@ -54,7 +64,7 @@ fn sweep(label: &str, rows: &[Value], chosen: f32) {
         neg.len()
     );
     let mut line = String::new();
-    for i in 0..=30 {
+    for i in 0..=40 {
         let t = 0.40 + 0.01 * i as f32;
         let fr = pos.iter().filter(|r| score(r) < t).count() as f32 / pos.len() as f32;
         let rf = neg.iter().filter(|r| score(r) < t).count() as f32 / neg.len() as f32;

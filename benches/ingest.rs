@@ -2,7 +2,8 @@
 //! chunk every page, and embed a sample of the chunks with the offline model.
 //!
 //! Run: `cargo bench --bench ingest` (fetches the model once into target/test-models if missing).
-//! Env: BENCH_PAGES (1000), BENCH_EMBED_CHUNKS (300), BENCH_CRAWL_CONCURRENCY (8).
+//! Env: BENCH_PAGES (1000), BENCH_EMBED_CHUNKS (300), BENCH_CRAWL_CONCURRENCY (8), BENCH_EMBEDDER
+//! (minilm or e5: the embedder of the last step, passages with their sentences as ingestion embeds them).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -204,6 +205,40 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "(tiktoken tokens in the sample: {})",
         sample.iter().map(|s| count_tokens(s)).sum::<usize>()
+    );
+
+    // 4. The sample as ingestion embeds it (each passage, then its sentences), with BENCH_EMBEDDER.
+    let embedder: Arc<dyn Embedder> = match std::env::var("BENCH_EMBEDDER").as_deref() {
+        Ok("e5") => {
+            let dir = std::path::PathBuf::from(format!(
+                "{}/target/test-models/multilingual-e5-small-q4",
+                env!("CARGO_MANIFEST_DIR")
+            ));
+            if !dir.join("e5-small-q4.bin").exists() {
+                otoq_core::embed::fetch_e5(&dir).await?;
+            }
+            Arc::new(otoq_core::embed::E5::load(&dir, 32).await?)
+        }
+        _ => model.clone(),
+    };
+    let mut inputs: Vec<String> = chunks
+        .iter()
+        .take(embed_n)
+        .map(|c| otoq_core::embed::passage_input("Topic", &c.heading_path, &c.text))
+        .collect();
+    let passages = inputs.len();
+    for c in chunks.iter().take(embed_n) {
+        inputs.extend(otoq_core::retrieval::sentences::embeddable(&c.text));
+    }
+    let started = Instant::now();
+    let vectors = embedder.embed(&inputs).await?;
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(vectors.len(), inputs.len());
+    println!(
+        "ingest embedding: {} — {passages} passages + {} sentences in {secs:.2}s = {:.1} passages/s",
+        embedder.id(),
+        inputs.len() - passages,
+        passages as f64 / secs
     );
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! fact, over all answerable), false refusals,
 //! refusals of out-of-scope and robots-only questions, injections resisted, answered-but-wrong
 //! and chat latency, for each set and language. Writes one JSON line per question to
-//! `target/quality/<set>.jsonl` so thresholds can be swept offline.
+//! `target/quality/<embedder>/<set>.jsonl` so thresholds can be swept offline.
 //!
 //! Run: `cargo bench --bench quality`. Env: BENCH_SETS (comma list of shop, de, docs; default
 //! shop,de), BENCH_EMBEDDER (minilm, e5 or none; default minilm), BENCH_VERBOSE=1 (every
@@ -289,6 +289,12 @@ async fn ask_all(
             .map(|a| a.iter().filter_map(|s| s["url"].as_str()).collect())
             .unwrap_or_default();
         let top_score = d["sources"][0]["score"].as_f64();
+        // The gate's inputs for the top passages (meaning, coverage, score), for re-calibration.
+        let signals: Vec<Value> = r
+            .passages
+            .iter()
+            .map(|p| json!([p.similarity, p.coverage, p.score]))
+            .collect();
         let answerable = q.kind == "answerable";
         writeln!(
             jsonl,
@@ -296,6 +302,7 @@ async fn ask_all(
             json!({
                 "set": set, "embedder": embedder, "q": q.q, "lang": q.lang, "answerable": answerable,
                 "kind": q.kind, "confidence": r.confidence(), "top_source_score": top_score,
+                "signals": signals,
                 "answered": answered, "handoff_offered": d["handoff_offered"], "key_fact_hit": fact,
                 "has_key_facts": !q.key_facts.is_empty(), "hit_rank": rank, "top_url": urls.first(),
                 "cited": cited, "response": response.chars().take(300).collect::<String>(),
@@ -412,8 +419,8 @@ async fn main() -> anyhow::Result<()> {
     let sets = std::env::var("BENCH_SETS").unwrap_or_else(|_| "shop,de".into());
     let embedder = std::env::var("BENCH_EMBEDDER").unwrap_or_else(|_| "minilm".into());
     let verbose = std::env::var("BENCH_VERBOSE").is_ok_and(|v| v == "1");
-    let out_dir = PathBuf::from(format!("{ROOT}/target/quality"));
-    let dir = out_dir.join(format!("data-{embedder}"));
+    let out_dir = PathBuf::from(format!("{ROOT}/target/quality/{embedder}"));
+    let dir = out_dir.join("data");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let app = start(&dir, &embedder).await?;

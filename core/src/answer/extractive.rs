@@ -17,6 +17,10 @@ use crate::retrieval::terms::{self, terms};
 /// Most words an extractive reply quotes.
 const MAX_WORDS: usize = 90;
 
+/// What being the passage's sentence closest in meaning to the question adds to a sentence's
+/// score, when none of the question's words are in the passage.
+const CLOSEST_BONUS: f32 = 0.6;
+
 /// A composed reply: the quoted sentences per passage used.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Extract {
@@ -161,6 +165,13 @@ pub fn compose(question: &str, passages: &[&Passage], weight: impl Fn(&str) -> f
                 continue;
             }
             let mut score = sentence_score(s, &q, kind) - 0.08 * pi as f32;
+            // The sentence closest in meaning to the question (its vectors know paraphrases and
+            // other languages, which the words do not).
+            // It counts as much as the words fail: fully for a question none of whose words
+            // the passage has, not at all when it has them all.
+            if passages[pi].closest_sentence.as_deref() == Some(s.as_str()) {
+                score += CLOSEST_BONUS * (1.0 - passages[pi].coverage.clamp(0.0, 1.0));
+            }
             // An FAQ's answer: the sentence after a question like the visitor's (past a bare
             // "Yes."/"No.") answers it, whatever its own words.
             let asked = match si {
@@ -324,6 +335,7 @@ mod tests {
             text: text.into(),
             similarity: None,
             coverage: 1.0,
+            closest_sentence: None,
             score: 1.0,
         }
     }
@@ -410,6 +422,30 @@ mod tests {
         p.heading_path = vec!["Shipping rates".into()];
         let e = compose("how much is shipping", &[&p], |_| 1.0);
         assert_eq!(e.quotes[0].1, "UK mainland | £4.95 | £9.95", "{e:?}");
+    }
+
+    #[test]
+    fn the_sentence_closest_in_meaning_answers_a_question_in_another_language() {
+        let mut p = passage(
+            1,
+            "Orders placed before 2 pm leave the warehouse the same day.\n\
+             Our Kendal store closes at 17:30 on Saturdays.\n\
+             Parking is two minutes away.",
+        );
+        // No word of the question is on the page; its vectors found the closing time.
+        p.coverage = 0.0;
+        p.closest_sentence = Some("Our Kendal store closes at 17:30 on Saturdays.".into());
+        let e = compose("¿A qué hora cierra la tienda el sábado?", &[&p], |_| 1.0);
+        assert!(
+            e.quotes[0].1.starts_with("Our Kendal store closes"),
+            "{e:?}"
+        );
+        p.closest_sentence = None;
+        let e = compose("¿A qué hora cierra la tienda el sábado?", &[&p], |_| 1.0);
+        assert!(
+            e.quotes[0].1.contains("2 pm"),
+            "without vectors the first time wins: {e:?}"
+        );
     }
 
     #[test]

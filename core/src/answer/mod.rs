@@ -28,7 +28,7 @@ pub const MAX_PASSAGES: usize = 5;
 
 /// The passages good enough to answer from, best first; empty means: do not answer.
 pub fn supporting(retrieved: &Retrieved) -> Vec<&Passage> {
-    let t = threshold(retrieved.dense);
+    let t = retrieved.threshold;
     match retrieved.passages.first() {
         Some(best) if best.score >= t => retrieved
             .passages

@@ -123,6 +123,7 @@ mod tests {
             text: "Return within 30 days.".into(),
             similarity: Some(0.8),
             coverage: 1.0,
+            closest_sentence: None,
             score: 0.8,
         };
         let lang = LangChoice::pick(None, "¿Cuántos días tengo para devolver un artículo?", None);

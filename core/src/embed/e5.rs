@@ -82,14 +82,27 @@ impl E5 {
         let model = self.model.clone();
         let batch = self.batch_size;
         tokio::task::spawn_blocking(move || {
-            let mut out = Vec::with_capacity(texts.len());
-            for part in texts.chunks(batch) {
-                out.extend(model.embed(part, query)?);
+            // Batches of texts of like length: a batch costs as much as its longest text times
+            // its size, and ingestion mixes whole passages with their single sentences.
+            let order = by_length(&texts);
+            let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+            for part in order.chunks(batch) {
+                let group: Vec<String> = part.iter().map(|&i| texts[i].clone()).collect();
+                for (&i, v) in part.iter().zip(model.embed(&group, query)?) {
+                    out[i] = v;
+                }
             }
             Ok(out)
         })
         .await?
     }
+}
+
+/// The indexes of `texts`, shortest first (stable, so equal lengths keep their order).
+fn by_length(texts: &[String]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| texts[i].len());
+    order
 }
 
 impl Loaded {
@@ -208,6 +221,15 @@ mod tests {
             .await
             .as_deref()?;
         Some(E5::load(dir, 8).await.expect("the fetched model loads"))
+    }
+
+    #[test]
+    fn batches_group_texts_of_like_length() {
+        let texts: Vec<String> = ["a long passage of words", "hi", "mid text", "yo"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(by_length(&texts), vec![1, 3, 2, 0]);
+        assert!(by_length(&[]).is_empty());
     }
 
     fn cos(a: &[f32], b: &[f32]) -> f32 {

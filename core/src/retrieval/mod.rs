@@ -41,6 +41,8 @@ pub struct Passage {
     pub similarity: Option<f32>,
     /// Share of the question's content-word weight (IDF) found in the passage, 0–1.
     pub coverage: f32,
+    /// The passage's sentence closest in meaning to the question, when its sentences have vectors.
+    pub closest_sentence: Option<String>,
     /// How strongly the passage supports answering, 0–1 (see [`gate::score`]).
     pub score: f32,
 }
@@ -51,6 +53,8 @@ pub struct Retrieved {
     pub passages: Vec<Passage>,
     /// Whether vectors took part (an embedder is configured and the passages have vectors).
     pub dense: bool,
+    /// The least score to answer from (the gate's threshold for the vectors that took part).
+    pub threshold: f32,
     /// Time spent, including the query's embedding.
     pub elapsed: Duration,
 }
@@ -151,19 +155,31 @@ pub async fn search(ctx: &Context, agent_id: Uuid, query: &str, k: usize) -> Res
     .await
     .map_err(|e| anyhow::anyhow!("search failed: {e}"))?;
     let dense = index.dense.is_some() && ranked.iter().any(|r| r.1.is_some());
+    let cal = calibration(&index, dense);
     let mut loaded = load(ctx, &index, ranked, query_vector.as_deref()).await?;
     let weights = term_weights(&index, &q_terms);
-    assess(query, &weights, &mut loaded);
+    assess(query, &weights, &mut loaded, &cal);
     let passages = loaded.into_iter().take(k).map(|l| l.passage).collect();
     Ok(Retrieved {
         passages,
         dense,
+        threshold: cal.threshold,
         elapsed: started.elapsed(),
     })
 }
 
-/// Scores each loaded passage with the gate (see [`gate::score`]) and orders them best first.
-fn assess(query: &str, weights: &[(String, f32)], passages: &mut [Loaded]) {
+/// How the gate reads the index's similarities: its model's calibration when vectors take part.
+fn calibration(index: &AgentIndex, dense: bool) -> gate::Calibration {
+    gate::Calibration::for_model(index.model.as_deref().filter(|_| dense))
+}
+
+/// Scores each loaded passage with the gate (see [`gate::score_with`]) and orders them best first.
+fn assess(
+    query: &str,
+    weights: &[(String, f32)],
+    passages: &mut [Loaded],
+    cal: &gate::Calibration,
+) {
     let kind = intent::answer_type(query);
     for l in passages.iter_mut() {
         let sentences = crate::answer::extractive::sentences(&l.passage.text);
@@ -172,7 +188,7 @@ fn assess(query: &str, weights: &[(String, f32)], passages: &mut [Loaded]) {
             weights.iter().any(|(t, _)| st.contains(t))
         };
         l.signals.type_match = gate::type_match(kind, &sentences, about);
-        l.passage.score = gate::score(&l.signals);
+        l.passage.score = gate::score_with(&l.signals, cal);
         l.passage.similarity = gate::meaning(&l.signals);
     }
     passages.sort_by(|a, b| {
@@ -204,6 +220,7 @@ pub fn rank(
         }
     }
     let pool = bm25::top_k(fused.into_iter(), 2 * k.max(10));
+    let cal = calibration(index, index.dense.is_some() && query_vector.is_some());
     let weights = term_weights(index, q_terms);
     let total: f32 = weights.iter().map(|(_, w)| w).sum();
     let mut scored: Vec<(u32, Option<f32>, f32, f32)> = pool
@@ -226,7 +243,7 @@ pub fn rank(
                 ..Default::default()
             };
             // Rank by evidence, with the fused rank as a small tie-breaker.
-            let score = gate::score(&signals);
+            let score = gate::score_with(&signals, &cal);
             (doc, similarity, coverage, score + rrf)
         })
         .collect();
@@ -265,12 +282,13 @@ async fn load(
         .filter_map(|(order, ((_, similarity, coverage, score), id))| {
             // A passage replaced since the index was read is skipped.
             let c = by_id.remove(&id)?;
-            let sentence_similarity = match (&c.sentence_embeddings, &index.model, query_vector) {
-                (Some(stored), Some(model), Some(q)) => {
-                    sentences::closest(stored, model, q).map(|(_, sim)| sim)
-                }
+            let closest = match (&c.sentence_embeddings, &index.model, query_vector) {
+                (Some(stored), Some(model), Some(q)) => sentences::closest(stored, model, q),
                 _ => None,
             };
+            let sentence_similarity = closest.map(|(_, sim)| sim);
+            let closest_sentence =
+                closest.and_then(|(i, _)| sentences::embeddable(&c.text).into_iter().nth(i));
             let signals = gate::Signals {
                 similarity,
                 sentence_similarity,
@@ -288,6 +306,7 @@ async fn load(
                     text: c.text,
                     similarity,
                     coverage,
+                    closest_sentence,
                     score,
                 },
                 signals,
