@@ -396,9 +396,10 @@
   if (cached) {
     try { host = render(JSON.parse(cached)); } catch (e) { store.set("config", null); host = null; }
   }
-  // The iframe variant's page carries its config: a same-origin GET has no `Origin`, which an
-  // agent with allowed origins requires.
-  var inline = script.getAttribute("data-frame") === "true" && document.getElementById("otoq-config");
+  // The iframe variant's page and the console's preview carry their config: a same-origin GET
+  // has no `Origin`, which an agent with allowed origins requires.
+  var inline = (script.getAttribute("data-frame") === "true" || script.getAttribute("data-config") === "inline") &&
+    document.getElementById("otoq-config");
   var loaded = inline ? Promise.resolve({ data: JSON.parse(inline.textContent) }) : call("GET", "/config").then(function (res) {
     if (!res.ok) return readError(res);
     return res.json();

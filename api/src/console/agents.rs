@@ -122,7 +122,6 @@ async fn edit_inner(req: &Request, ctx: &Context, raw: &str) -> Out {
     let me = me(req, ctx).await?;
     let a = agent_of(ctx, &me, raw).await?;
     let fields = agents::lead_form_fields(&a);
-    let embed = crate::routes::agent_widget::embed(&ctx.config.public_url, &a.public_id);
     ok(layout::page(
         &me,
         Section::Agents,
@@ -179,7 +178,7 @@ async fn edit_inner(req: &Request, ctx: &Context, raw: &str) -> Out {
                     h2 #preview-h { "Live preview" }
                     @if a.is_active {
                         p { "The real widget, talking to this agent, is at the bottom right of this page. Open it and ask a question." }
-                        (PreEscaped(&embed.script))
+                        (PreEscaped(crate::widget::script::preview(&a)))
                     } @else {
                         p { "This agent is off: turn it on to try it here." }
                     }

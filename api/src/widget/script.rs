@@ -85,6 +85,28 @@ pub fn widget_js(req: &Request) -> Response {
     }
 }
 
+/// The agent's config as an inline JSON element, for a page of the deployment's own origin that
+/// shows the widget (the iframe page, the console's preview): `<` escaped so no text of the
+/// agent's can close the script element.
+pub fn inline_config(agent: &agents::Model) -> String {
+    format!(
+        "<script type=\"application/json\" id=\"otoq-config\">{}</script>",
+        super::handlers::config_value(agent)
+            .to_string()
+            .replace('<', "\\u003c")
+    )
+}
+
+/// The console's live preview: the real widget with its config inline (a same-origin GET of
+/// `/config` carries no `Origin`, which an agent with allowed origins requires).
+pub fn preview(agent: &agents::Model) -> String {
+    format!(
+        "{}<script src=\"/widget.js\" data-agent=\"{}\" data-config=\"inline\" async></script>",
+        inline_config(agent),
+        agent.public_id
+    )
+}
+
 /// The page the iframe variant loads: the widget opened inside the frame. Only the agent's
 /// allowed origins may frame it (`frame-ancestors`).
 pub fn frame(agent: &agents::Model) -> Response {
@@ -98,12 +120,8 @@ pub fn frame(agent: &agents::Model) -> Response {
     let html = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>Chat</title><style>html,body{{margin:0;background:transparent}}</style></head><body>\
-         <script type=\"application/json\" id=\"otoq-config\">{}</script>\
-         <script src=\"/widget.js\" data-agent=\"{}\" data-frame=\"true\"></script></body></html>",
-        // `<` escaped so no text of the agent's can close the script element.
-        super::handlers::config_value(agent)
-            .to_string()
-            .replace('<', "\\u003c"),
+         {}<script src=\"/widget.js\" data-agent=\"{}\" data-frame=\"true\"></script></body></html>",
+        inline_config(agent),
         agent.public_id
     );
     let mut resp = Response::builder()
