@@ -71,6 +71,15 @@ enum AccountsCommand {
         #[arg(long, env = "OTOQ_OWNER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Give the member EMAIL a console password; an account made before the console (no members
+    /// yet) gets its own email as owner.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// The new password (at least 8 characters).
+        #[arg(long, env = "OTOQ_OWNER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
 }
 
 fn parse_plan(s: &str) -> Result<Plan, String> {
@@ -125,6 +134,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 startup::create_account(config, &email, name.as_deref(), plan, password.as_deref())
                     .await?;
             println!("{out}");
+        }
+        Command::Accounts {
+            command: AccountsCommand::SetPassword { email, password },
+        } => {
+            startup::set_owner_password(config, &email, &password).await?;
         }
         Command::Migrate => {
             telemetry::init();

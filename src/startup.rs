@@ -147,6 +147,20 @@ pub async fn create_account(
     Ok(serde_json::json!({ "account_id": created.account.id, "api_key": created.key.plaintext }))
 }
 
+/// `otoq accounts set-password`: see `otoq_core::people::set_owner_password`.
+pub async fn set_owner_password(config: Config, email: &str, password: &str) -> anyhow::Result<()> {
+    let ctx = Context::connect(config).await?;
+    migrate(&ctx).await?;
+    let member = otoq_core::people::set_owner_password(&ctx.db, email, password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "{} signs in at {}/signin",
+        member.email, ctx.config.public_url
+    );
+    Ok(())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

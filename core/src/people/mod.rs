@@ -218,6 +218,36 @@ pub async fn set_password(
     Ok(m.update(db).await?)
 }
 
+/// The CLI's `accounts set-password`: gives the member `email` a new password, or — for an
+/// account made before the console existed, which has no members yet — makes the account's own
+/// email its owner with that password.
+pub async fn set_owner_password(
+    db: &DatabaseConnection,
+    email: &str,
+    new: &str,
+) -> Result<members::Model> {
+    password::validate("password", new)?;
+    let email = email.trim().to_ascii_lowercase();
+    if email_taken(db, &email).await? {
+        return set_password(db, &email, new).await;
+    }
+    let account = accounts::Entity::find()
+        .filter(accounts::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("account or member"))?;
+    let has_members = members::Entity::find()
+        .filter(members::Column::AccountId.eq(account.id))
+        .one(db)
+        .await?
+        .is_some();
+    if has_members {
+        // Its members were chosen by its owner: the CLI does not add one behind their back.
+        return Err(Error::NotFound("member"));
+    }
+    insert_member(db, account.id, &email, Some(new), MemberRole::Owner).await
+}
+
 /// The account's members, oldest first.
 pub async fn list(db: &DatabaseConnection, account_id: Uuid) -> Result<Vec<members::Model>> {
     Ok(members::Entity::find()
