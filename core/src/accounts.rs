@@ -1,10 +1,7 @@
 //! Accounts: creation (with a first API key) and look-up.
 
 use chrono::Utc;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::api_keys::{self, NewKey};
@@ -39,7 +36,8 @@ pub async fn create(
     name: Option<&str>,
     plan: Plan,
 ) -> Result<CreatedAccount> {
-    let txn = db.begin().await?;
+    // `insert` reads before it writes: on SQLite the transaction takes the write lock first.
+    let txn = crate::db::begin_write(db).await?;
     let account = insert(&txn, email, name, plan).await?;
     let key = api_keys::insert(&txn, account.id, "default").await?;
     txn.commit().await?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -182,7 +182,7 @@ pub async fn sign_up(ctx: &Context, s: &SignUp<'_>) -> Result<(accounts::Model, 
             "{email} already has an account: sign in instead"
         )));
     }
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     let account =
         crate::accounts::insert(&txn, &email, Some(&business), ctx.config.people.signup_plan)
             .await?;
